@@ -1,0 +1,72 @@
+"""aiteni: the backend of the NTRP self-rating WeChat mini-program."""
+from pathlib import Path
+
+from flask import Flask
+
+__version__ = "1.0.0"
+
+
+class ConfigError(RuntimeError):
+    """Settings a production server must not start with."""
+
+
+def create_app(config=None):
+    """Builds the app: config.py's class for AITENI_ENV, then instance/config.py, then `config`."""
+    import config as settings
+
+    app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR), instance_relative_config=True)
+    app.config.from_object(settings.config_class())
+    app.config.from_pyfile("config.py", silent=True)
+    if config:
+        app.config.update(config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    if app.config["ENV_NAME"] == "production":
+        problem = settings.production_problem(app.config)
+        if problem:
+            raise ConfigError(problem)
+
+    app.url_map.strict_slashes = False
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    configure_logging(app)
+    return app
+
+
+def register_extensions(app):
+    from . import database, tokens, wechat
+    from .envelope import OrjsonProvider
+    from .extensions import migrate
+
+    app.json = OrjsonProvider(app)
+    database.init_app(app)
+    migrate.init_app(app, database.db, directory=str(Path(app.root_path).parent / "migrations"))
+    tokens.init_app(app)
+    wechat.init_app(app)
+
+
+def register_blueprints(app):
+    from . import auth, records, service
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(records.bp)
+    app.register_blueprint(service.bp)
+
+
+def register_error_handlers(app):
+    from .errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app):
+    from .commands import register
+
+    register(app)
+
+
+def configure_logging(app):
+    from .logs import configure_logging as configure
+
+    configure(app)

@@ -1,0 +1,80 @@
+"""The `auth` blueprint: login, tokens, and the signed-in user's own account."""
+from flask import Blueprint, current_app, request
+from flask_jwt_extended import current_user
+
+from . import sessions, tokens, users
+from .envelope import ok
+from .errors import BadRequest
+from .extensions import db
+from .inputs import json_body
+
+bp = Blueprint("auth", __name__, url_prefix="/api")
+
+NO_CODE = "缺少登录凭证code"
+BAD_CODE = "code无效，请重新登录"
+
+
+@bp.post("/auth/login")
+def login():
+    body = json_body()
+    code = body.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise BadRequest(NO_CODE)
+    if len(code) > 128:
+        raise BadRequest(BAD_CODE)
+    nickname, avatar_url = users.check_login_profile(body.get("nickName"), body.get("avatarUrl"))
+    if current_app.config["WECHAT_DEV_LOGIN"]:
+        wechat = users.dev_wechat_session(code)
+    else:
+        wechat = current_app.extensions["wechat"].code2session(code)
+    user = users.login(wechat, nickname, avatar_url)
+    pair = sessions.start(user, request.remote_addr, request.user_agent.string)
+    db.session.commit()
+    user_info = {"id": user.id, "nickName": user.wechat_nickname, "avatarUrl": user.wechat_avatar}
+    return ok({**pair.as_data(), "userInfo": user_info}, "登录成功")
+
+
+@bp.post("/auth/verify")
+@tokens.auth_required(missing_msg=tokens.MISSING_TOKEN)
+def verify():
+    user_info = {"nickName": current_user.nickname, "avatarUrl": current_user.avatar_url}
+    return ok({"userId": current_user.id, "userInfo": user_info}, "Token有效")
+
+
+@bp.post("/auth/refresh")
+def refresh():
+    pair = sessions.refresh(json_body().get("refreshToken"))
+    return ok(pair.as_data(), "刷新成功")
+
+
+@bp.post("/auth/logout")
+@tokens.auth_required()
+def logout():
+    everywhere = json_body(optional=True).get("all")
+    if everywhere not in (None, True, False):
+        raise BadRequest()
+    if everywhere or current_user.session_id is None:
+        sessions.revoke_all(current_user.id)
+    else:
+        sessions.revoke(current_user.session_id)
+    return ok(msg="已退出登录")
+
+
+@bp.get("/user/info")
+@tokens.auth_required()
+def user_info():
+    return ok(users.info(users.get(current_user.id)))
+
+
+@bp.post("/user/update")
+@tokens.auth_required()
+def update_user():
+    users.update(current_user.id, json_body())
+    return ok(msg="更新成功")
+
+
+@bp.delete("/user")
+@tokens.auth_required()
+def delete_user():
+    users.delete(current_user.id)
+    return ok(msg="账号已注销")

@@ -1,0 +1,51 @@
+"""Admin commands: `flask --app wsgi records export` and `flask --app wsgi sessions purge`."""
+import sys
+from datetime import datetime
+
+import click
+from flask.cli import AppGroup
+
+from . import export, sessions
+
+records_cli = AppGroup("records", help="Evaluation records.")
+sessions_cli = AppGroup("sessions", help="Login sessions.")
+
+
+def _date(_ctx, _param, value):
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2025-12-31") from None
+
+
+@records_cli.command("export")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--since", callback=_date, help="Only records created on or after this UTC date (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
+def export_records(out_path, since, fmt):
+    """Write every evaluation record with its user's id, username and nickname."""
+    try:
+        # utf-8-sig writes the BOM Excel needs to read Chinese correctly
+        out = open(out_path, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="")
+    except OSError as error:
+        raise click.ClickException(f"cannot write {out_path}: {error.strerror}") from None
+    total = export.count(since)
+    writer = export.write_csv if fmt == "csv" else export.write_jsonl
+    with out, click.progressbar(length=total, label="exporting", file=sys.stderr) as bar:
+        writer(out, since, bar.update)
+    click.echo(f"exported {total} records to {out_path}")
+
+
+@sessions_cli.command("purge")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(min=0),
+              help="Keep sessions that ended fewer than this many days ago.")
+def purge_sessions(days):
+    """Delete login sessions that expired or were revoked more than DAYS ago."""
+    click.echo(f"purged {sessions.purge(days)} sessions")
+
+
+def register(app):
+    app.cli.add_command(records_cli)
+    app.cli.add_command(sessions_cli)

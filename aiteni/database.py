@@ -1,0 +1,23 @@
+"""Binds SQLAlchemy and tunes each new connection for the database behind it."""
+import sqlalchemy as sa
+
+from .extensions import db
+
+
+def _tune_sqlite(dbapi_connection, _record):
+    # Foreign keys are off by default in SQLite (ON DELETE CASCADE would be ignored);
+    # WAL lets readers run during a write; NORMAL skips an fsync per commit in WAL mode.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def init_app(app):
+    db.init_app(app)
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            sa.event.listen(engine, "connect", _tune_sqlite)

@@ -1,0 +1,85 @@
+"""Every error becomes the envelope here, and only here.
+
+Views raise `ApiError` (or let Flask raise an HTTPException); these handlers
+shape the answer, so no view assembles error JSON by hand.
+"""
+import logging
+
+from flask import Flask
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from .envelope import error_response
+
+log = logging.getLogger(__name__)
+
+BAD_JSON = "请求数据格式错误"
+UNAVAILABLE = "服务暂不可用"
+
+HTTP_MESSAGES = {
+    400: BAD_JSON,
+    401: "请先登录",
+    403: "禁止访问",
+    404: "接口不存在",
+    405: "请求方法不允许",
+    413: "请求数据过大",
+    429: "请求过于频繁，请稍后再试",
+    500: "服务器内部错误",
+    503: UNAVAILABLE,
+}
+
+
+class ApiError(Exception):
+    """An answer for the client: HTTP status, the Chinese message it shows, optional data."""
+
+    def __init__(self, status, msg, data=None):
+        super().__init__(msg)
+        self.status = status
+        self.msg = msg
+        self.data = data
+
+
+class BadRequest(ApiError):
+    def __init__(self, msg=BAD_JSON):
+        super().__init__(400, msg)
+
+
+class Unauthorized(ApiError):
+    def __init__(self, msg):
+        super().__init__(401, msg)
+
+
+class NotFound(ApiError):
+    def __init__(self, msg):
+        super().__init__(404, msg)
+
+
+def _is_connection_error(error):
+    """True when the database could not be reached at all (as opposed to a bad query)."""
+    return isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def handle_api_error(error):
+        return error_response(error.status, error.msg, error.data)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(error):
+        status = error.code or 500
+        response = error_response(status, HTTP_MESSAGES.get(status, error.name))
+        # Keep headers the exception carries (405's Allow, 429's Retry-After).
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error):
+        if _is_connection_error(error):
+            log.error("database unavailable: %s", getattr(error, "orig", error))
+            return error_response(503, UNAVAILABLE)
+        log.exception("unhandled error")
+        return error_response(500, HTTP_MESSAGES[500])

@@ -1,0 +1,123 @@
+"""Evaluation records: validation, storage and the shape the client reads (snake_case)."""
+import sqlalchemy as sa
+
+from .errors import BadRequest, NotFound
+from .extensions import db
+from .inputs import is_number, is_text, positive_int
+from .models import EvaluationRecord
+
+BAD_RECORD = "评测数据格式错误"
+BAD_PAGE = "分页参数错误"
+NO_RECORD = "记录不存在"
+
+MAX_DIMENSIONS = 50
+MAX_ANSWERS = 200
+MAX_PAGE_SIZE = 50
+MAX_PAGE = 1_000_000
+MAX_ID = 2**63 - 1
+
+
+def _level(value):
+    return is_number(value) and 1.0 <= value <= 7.0
+
+
+def _mapping(value, max_items, value_ok, required=False):
+    """A dict of 1..32-character string keys whose values pass `value_ok`; None when absent."""
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict) or len(value) > max_items:
+        raise BadRequest(BAD_RECORD)
+    if not all(is_text(k, 32) and value_ok(v) for k, v in value.items()):
+        raise BadRequest(BAD_RECORD)
+    return value
+
+
+def validate(body):
+    """The record fields of a save request, checked all together; 400 on any flaw."""
+    result = body.get("result")
+    if not isinstance(result, dict):
+        raise BadRequest(BAD_RECORD)
+    total, rounded, label = result.get("total_level"), result.get("rounded_level"), result.get("level_label")
+    if not (_level(total) and _level(rounded) and float(rounded * 2).is_integer()):
+        raise BadRequest(BAD_RECORD)
+    if not is_text(label, 32) or not label.strip():
+        raise BadRequest(BAD_RECORD)
+    summary = result.get("summary_text")
+    if summary is None:
+        summary = ""
+    if not isinstance(summary, str) or len(summary) > 2000:
+        raise BadRequest(BAD_RECORD)
+    return {
+        "total_level": float(total),
+        "rounded_level": float(rounded),
+        "level_label": label,
+        "dimension_scores": _mapping(result.get("dimension_scores"), MAX_DIMENSIONS, _level, required=True),
+        "dimension_comments": _mapping(
+            result.get("dimension_comments"), MAX_DIMENSIONS, lambda v: is_text(v, 500, min_length=0)
+        ),
+        "summary_text": summary,
+        "answers": _mapping(body.get("answers"), MAX_ANSWERS, lambda v: is_text(v, 32)),
+    }
+
+
+def save(user_id, body):
+    """Stores a validated record for the user and returns its id."""
+    record = EvaluationRecord(user_id=user_id, **validate(body))
+    db.session.add(record)
+    db.session.commit()
+    return record.id
+
+
+def as_dict(record):
+    return {
+        "id": record.id,
+        "total_level": record.total_level,
+        "rounded_level": record.rounded_level,
+        "level_label": record.level_label,
+        "dimension_scores": record.dimension_scores,
+        "dimension_comments": record.dimension_comments,
+        "summary_text": record.summary_text,
+        "answers": record.answers,
+        "created_at": record.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+_HISTORY = (
+    sa.select(EvaluationRecord)
+    .where(EvaluationRecord.user_id == sa.bindparam("uid"))
+    .order_by(EvaluationRecord.created_at.desc(), EvaluationRecord.id.desc())
+    .limit(sa.bindparam("limit"))
+    .offset(sa.bindparam("offset"))
+)
+_COUNT = sa.select(sa.func.count()).select_from(EvaluationRecord).where(EvaluationRecord.user_id == sa.bindparam("uid"))
+
+
+def history(user_id, page, page_size):
+    """One page of the user's records, newest first, with the total."""
+    total = db.session.scalar(_COUNT, {"uid": user_id})
+    records = db.session.scalars(
+        _HISTORY, {"uid": user_id, "limit": page_size, "offset": (page - 1) * page_size}
+    ).all()
+    return {"total": total, "page": page, "page_size": page_size, "records": [as_dict(r) for r in records]}
+
+
+def _owned(user_id, record_id):
+    """The user's record with this id; 404 alike whether missing or someone else's."""
+    number = positive_int(record_id, MAX_ID)
+    if number is None:
+        raise NotFound(NO_RECORD)
+    record = db.session.scalar(
+        sa.select(EvaluationRecord).where(EvaluationRecord.id == number, EvaluationRecord.user_id == user_id)
+    )
+    if record is None:
+        raise NotFound(NO_RECORD)
+    return record
+
+
+def get(user_id, record_id):
+    return as_dict(_owned(user_id, record_id))
+
+
+def delete(user_id, record_id):
+    db.session.delete(_owned(user_id, record_id))
+    db.session.commit()

@@ -1,0 +1,36 @@
+"""Reading request input: the JSON body and small value checks shared by the views."""
+import math
+
+from flask import request
+
+from .errors import BadRequest
+
+
+def json_body(optional=False):
+    """The body as a JSON object (dict), whatever the Content-Type; 400 otherwise.
+
+    With `optional=True` an empty body counts as `{}`.
+    """
+    if optional and not request.get_data(cache=True):
+        return {}
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest()
+    return body
+
+
+def is_number(value):
+    """A real, finite JSON number: not a bool, not a string, not NaN or Infinity."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def is_text(value, max_length, min_length=1):
+    return isinstance(value, str) and min_length <= len(value) <= max_length
+
+
+def positive_int(text, maximum):
+    """`text` as an int in 1..maximum, or None. Only plain digits count ("+1", "1.0" do not)."""
+    if not isinstance(text, str) or not text.isascii() or not text.isdigit() or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 1 <= number <= maximum else None

@@ -1,0 +1,106 @@
+"""The tables. Timestamps are naive UTC, always set by callables."""
+import secrets
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .extensions import db
+
+# MySQL's DATETIME keeps whole seconds unless asked; ordering and expiry need more.
+UTCDateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+# SQLite only auto-increments an INTEGER PRIMARY KEY.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+MYSQL_TABLE = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
+
+
+def utcnow() -> datetime:
+    """Now in UTC, naive, as every column stores it."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def new_username() -> str:
+    return "wx_" + secrets.token_hex(6)
+
+
+def new_session_id() -> str:
+    return secrets.token_hex(16)
+
+
+class User(db.Model):
+    __tablename__ = "aiteni_user"
+    __table_args__ = (sa.Index("ix_aiteni_user_created_at", "created_at"), MYSQL_TABLE)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_username)
+    wechat_openid: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    wechat_unionid: Mapped[Optional[str]] = mapped_column(sa.String(64), index=True)
+    wechat_nickname: Mapped[str] = mapped_column(sa.String(64), default="")
+    wechat_avatar: Mapped[str] = mapped_column(sa.String(512), default="")
+    phone: Mapped[Optional[str]] = mapped_column(sa.String(16))
+    real_name: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    # Server-only: never serialized, never logged.
+    session_key: Mapped[Optional[str]] = mapped_column(sa.String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+
+class LoginSession(db.Model):
+    """One login on one device: access tokens carry its id as `sid`."""
+
+    __tablename__ = "aiteni_login_session"
+    __table_args__ = (MYSQL_TABLE,)
+
+    # Random, never reused: a token of a deleted user cannot match a later session.
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_session_id)
+    user_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("aiteni_user.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    client_ip: Mapped[Optional[str]] = mapped_column(sa.String(45))
+    user_agent: Mapped[Optional[str]] = mapped_column(sa.String(255))
+
+
+class RefreshToken(db.Model):
+    """A refresh token, by hash only; kept after use so a replay can be recognised."""
+
+    __tablename__ = "aiteni_refresh_token"
+    __table_args__ = (MYSQL_TABLE,)
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        sa.String(32), sa.ForeignKey("aiteni_login_session.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class EvaluationRecord(db.Model):
+    __tablename__ = "aiteni_evaluation_record"
+    __table_args__ = (
+        sa.Index("ix_aiteni_evaluation_record_user_created", "user_id", "created_at", "id"),
+        MYSQL_TABLE,
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("aiteni_user.id", ondelete="CASCADE")
+    )
+    total_level: Mapped[float] = mapped_column(sa.Double)
+    rounded_level: Mapped[float] = mapped_column(sa.Double)
+    level_label: Mapped[str] = mapped_column(sa.String(32))
+    dimension_scores: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    dimension_comments: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    summary_text: Mapped[str] = mapped_column(sa.Text)
+    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

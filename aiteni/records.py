@@ -1,0 +1,41 @@
+"""The `records` blueprint: a user's own NTRP evaluation records."""
+from flask import Blueprint, request
+from flask_jwt_extended import current_user
+
+from . import evaluations
+from .envelope import ok
+from .errors import BadRequest
+from .inputs import json_body, positive_int
+from .tokens import auth_required
+
+bp = Blueprint("records", __name__, url_prefix="/api/evaluation")
+
+
+@bp.post("/save")
+@auth_required()
+def save():
+    record_id = evaluations.save(current_user.id, json_body())
+    return ok({"record_id": record_id}, "保存成功")
+
+
+@bp.get("/history")
+@auth_required()
+def history():
+    page = positive_int(request.args.get("page", "1"), evaluations.MAX_PAGE)
+    page_size = positive_int(request.args.get("page_size", "10"), evaluations.MAX_PAGE_SIZE)
+    if page is None or page_size is None:
+        raise BadRequest(evaluations.BAD_PAGE)
+    return ok(evaluations.history(current_user.id, page, page_size))
+
+
+@bp.get("/result/<record_id>")
+@auth_required()
+def result(record_id):
+    return ok(evaluations.get(current_user.id, record_id))
+
+
+@bp.delete("/delete/<record_id>")
+@auth_required()
+def delete(record_id):
+    evaluations.delete(current_user.id, record_id)
+    return ok(msg="删除成功")

@@ -1,0 +1,128 @@
+"""Login sessions and their rotating refresh tokens.
+
+Each login starts a session; every refresh consumes its refresh token and
+issues the next one in the same session. A consumed token presented again
+means a copy exists elsewhere, so the whole session is revoked.
+"""
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from . import tokens
+from .errors import Unauthorized
+from .extensions import db
+from .models import LoginSession, RefreshToken, User, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    token: str
+    refresh_token: str
+    expires_in: int
+
+    def as_data(self):
+        return {"token": self.token, "refreshToken": self.refresh_token, "expiresIn": self.expires_in}
+
+
+def _add_refresh_token(session_id, now):
+    token, token_hash = tokens.new_refresh_token()
+    lifetime = timedelta(days=current_app.config["REFRESH_EXPIRATION_DAYS"])
+    db.session.add(RefreshToken(token_hash=token_hash, session_id=session_id, created_at=now, expires_at=now + lifetime))
+    return token
+
+
+def start(user, client_ip=None, user_agent=None):
+    """Opens a session for a user who just logged in; the caller commits."""
+    now = utcnow()
+    session = LoginSession(
+        user_id=user.id,
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + timedelta(days=current_app.config["SESSION_MAX_DAYS"]),
+        client_ip=client_ip,
+        user_agent=(user_agent or "")[:255] or None,
+    )
+    db.session.add(session)
+    db.session.flush()
+    refresh_token = _add_refresh_token(session.id, now)
+    return TokenPair(tokens.issue_access_token(user, session.id), refresh_token, tokens.access_lifetime_seconds())
+
+
+def refresh(refresh_token):
+    """Rotates a refresh token into a new pair, or raises 401 and revokes on reuse."""
+    if not isinstance(refresh_token, str) or not refresh_token.startswith("rt_") or len(refresh_token) > 128:
+        raise Unauthorized(tokens.REVOKED)
+    now = utcnow()
+    token_hash = tokens.hash_refresh_token(refresh_token)
+    row = db.session.execute(
+        sa.select(RefreshToken, LoginSession, User)
+        .join(LoginSession, RefreshToken.session_id == LoginSession.id)
+        .join(User, LoginSession.user_id == User.id)
+        .where(RefreshToken.token_hash == token_hash)
+    ).first()
+    if row is None:
+        raise Unauthorized(tokens.REVOKED)
+    stored, session, user = row
+    if stored.used_at is not None:
+        log.warning("refresh token reused: revoking session of user %s", user.id)
+        revoke(session.id)
+        raise Unauthorized(tokens.REVOKED)
+    if session.revoked_at is not None or session.expires_at <= now or stored.expires_at <= now:
+        raise Unauthorized(tokens.REVOKED)
+
+    # Compare-and-set: of two requests racing with one token exactly one consumes it.
+    consumed = db.session.execute(
+        sa.update(RefreshToken)
+        .where(RefreshToken.token_hash == token_hash, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if consumed != 1:
+        db.session.rollback()
+        raise Unauthorized(tokens.REVOKED)
+    session.last_used_at = now
+    new_refresh = _add_refresh_token(session.id, now)
+    pair = TokenPair(tokens.issue_access_token(user, session.id), new_refresh, tokens.access_lifetime_seconds())
+    db.session.commit()
+    return pair
+
+
+def revoke(session_id):
+    """Ends one session, at once for this process (the cache is dropped after the commit)."""
+    db.session.execute(
+        sa.update(LoginSession)
+        .where(LoginSession.id == session_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    tokens.forget(session_id=session_id)
+
+
+def revoke_all(user_id):
+    """Ends every session of a user."""
+    db.session.execute(
+        sa.update(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    tokens.forget(user_id=user_id)
+
+
+def purge(days):
+    """Deletes sessions that expired or were revoked more than `days` ago; returns how many."""
+    cutoff = utcnow() - timedelta(days=days)
+    deleted = db.session.execute(
+        sa.delete(LoginSession)
+        .where(sa.or_(LoginSession.expires_at < cutoff, LoginSession.revoked_at < cutoff))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return deleted

@@ -1,0 +1,231 @@
+"""Access tokens: Flask-JWT-Extended issues and decodes them, this module decides who they belong to.
+
+Every authenticated request resolves its token to a `Principal` with one
+query that loads the user and the login session together. The answer is
+cached per process for SESSION_CACHE_SECONDS; anything that revokes a session
+or changes a user calls `forget()`, so this process sees it at once and every
+other process within that many seconds.
+"""
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import wraps
+from typing import Optional
+
+import sqlalchemy as sa
+from flask import current_app, request
+from flask_jwt_extended import create_access_token, verify_jwt_in_request
+from flask_jwt_extended.exceptions import JWTDecodeError
+
+from .envelope import error_response
+from .errors import Unauthorized
+from .extensions import db, jwt
+from .models import LoginSession, User, utcnow
+
+LOGIN_FIRST = "请先登录"
+MISSING_TOKEN = "缺少认证Token"
+INVALID = "Token无效"
+EXPIRED = "Token已过期，请重新登录"
+USER_GONE = "用户不存在"
+REVOKED = "登录已失效，请重新登录"
+
+REQUIRED_CLAIMS = ("sub", "exp", "iat", "jti", "type")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts for: enough for every view without touching the database again."""
+
+    id: int
+    openid: str
+    nickname: str
+    avatar_url: str
+    session_id: Optional[str]
+
+
+_PRINCIPAL_BY_SESSION = (
+    sa.select(
+        User.id, User.wechat_openid, User.wechat_nickname, User.wechat_avatar,
+        LoginSession.revoked_at, LoginSession.expires_at,
+    )
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .where(LoginSession.id == sa.bindparam("sid"))
+)
+_PRINCIPAL_BY_USER = sa.select(
+    User.id, User.wechat_openid, User.wechat_nickname, User.wechat_avatar
+).where(User.id == sa.bindparam("uid"))
+
+class PrincipalCache:
+    """Principals by token key for a few seconds, droppable by session or by user."""
+
+    def __init__(self, max_entries=50_000):
+        self.max_entries = max_entries
+        self.entries = {}  # key -> (valid until, Principal)
+        self.keys_by_user = {}  # user id -> set of keys
+        self.lock = threading.Lock()
+
+    def get(self, key, now):
+        entry = self.entries.get(key)
+        return entry[1] if entry and entry[0] > now else None
+
+    def put(self, key, principal, until):
+        with self.lock:
+            if len(self.entries) >= self.max_entries:
+                self.entries.clear()
+                self.keys_by_user.clear()
+            self.entries[key] = (until, principal)
+            self.keys_by_user.setdefault(principal.id, set()).add(key)
+
+    def forget(self, user_id=None, session_id=None):
+        with self.lock:
+            if session_id is not None:
+                self.entries.pop(session_id, None)
+            for key in self.keys_by_user.pop(user_id, ()):
+                self.entries.pop(key, None)
+
+
+def _cache():
+    return current_app.extensions["aiteni.principals"]
+
+
+def forget(user_id=None, session_id=None):
+    """Drops cached principals after a revocation or profile change in this process."""
+    _cache().forget(user_id, session_id)
+
+
+def issue_access_token(user, session_id):
+    """A signed access JWT: sub is the user id as a string, sid the login session."""
+    return create_access_token(
+        identity=str(user.id),
+        additional_claims={"openid": user.wechat_openid, "sid": session_id},
+    )
+
+
+def access_lifetime_seconds():
+    return int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
+
+
+def new_refresh_token():
+    """An opaque refresh token (32 random bytes) and the hash that is all we store."""
+    token = "rt_" + secrets.token_urlsafe(32)
+    return token, hash_refresh_token(token)
+
+
+def hash_refresh_token(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _load_principal(claims):
+    sid = claims.get("sid")
+    key = sid if sid is not None else ("user", claims["sub"])
+    now = time.monotonic()
+    cache = _cache()
+    cached = cache.get(key, now)
+    if cached is not None:
+        return cached
+    try:
+        user_id = int(claims["sub"])
+    except ValueError:
+        raise Unauthorized(INVALID) from None
+    if sid is not None:
+        if not isinstance(sid, str):
+            raise Unauthorized(INVALID)
+        row = db.session.execute(_PRINCIPAL_BY_SESSION, {"sid": sid}).first()
+        if row is None or row.id != user_id or row.wechat_openid != claims.get("openid"):
+            raise Unauthorized(REVOKED)
+        if row.revoked_at is not None or row.expires_at <= utcnow():
+            raise Unauthorized(REVOKED)
+    else:
+        # Tokens from before login sessions existed: valid until they expire.
+        row = db.session.execute(_PRINCIPAL_BY_USER, {"uid": user_id}).first()
+        if row is None or ("openid" in claims and row.wechat_openid != claims["openid"]):
+            return None
+    principal = Principal(row.id, row.wechat_openid, row.wechat_nickname, row.wechat_avatar, sid)
+    cache.put(key, principal, now + current_app.config["SESSION_CACHE_SECONDS"])
+    return principal
+
+
+def auth_required(missing_msg=LOGIN_FIRST):
+    """Requires `Authorization: Bearer <access token>`; `current_user` is then a Principal."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            header = request.headers.get("Authorization", "").strip()
+            scheme, _, token = header.partition(" ")
+            if not header or (scheme == "Bearer" and not token.strip()):
+                raise Unauthorized(missing_msg)
+            if scheme != "Bearer" or " " in token.strip() or "," in token:
+                raise Unauthorized(INVALID)
+            verify_jwt_in_request()
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def init_app(app):
+    config = app.config
+    config["JWT_SECRET_KEY"] = config["JWT_SECRET"]
+    config["JWT_ALGORITHM"] = "HS256"
+    config["JWT_DECODE_ALGORITHMS"] = ["HS256"]
+    config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(days=config["JWT_EXPIRATION_DAYS"])
+    config["JWT_TOKEN_LOCATION"] = ["headers"]
+    config["JWT_COOKIE_CSRF_PROTECT"] = False  # no cookies here: keeps a `csrf` claim out of tokens
+    jwt.init_app(app)
+    app.extensions["aiteni.principals"] = PrincipalCache()
+
+
+@jwt.decode_key_loader
+def _decode_key(header, unverified_claims):
+    # A token missing any claim we issue is not one of ours, even if correctly signed.
+    if header.get("alg") != "HS256" or any(c not in unverified_claims for c in REQUIRED_CLAIMS):
+        raise JWTDecodeError("missing claim or wrong algorithm")
+    return current_app.config["JWT_SECRET_KEY"]
+
+
+@jwt.user_lookup_loader
+def _lookup_user(header, claims):
+    principal = _load_principal(claims)
+    if principal is not None:
+        request.environ["aiteni.user_id"] = principal.id
+    return principal
+
+
+@jwt.unauthorized_loader
+def _missing(reason):
+    return error_response(401, LOGIN_FIRST)
+
+
+@jwt.invalid_token_loader
+def _invalid(reason):
+    return error_response(401, INVALID)
+
+
+@jwt.expired_token_loader
+def _expired(header, claims):
+    return error_response(401, EXPIRED)
+
+
+@jwt.revoked_token_loader
+def _revoked(header, claims):
+    return error_response(401, REVOKED)
+
+
+@jwt.user_lookup_error_loader
+def _user_gone(header, claims):
+    return error_response(401, USER_GONE)
+
+
+@jwt.token_verification_failed_loader
+def _verification_failed(header, claims):
+    return error_response(401, INVALID)
+
+
+@jwt.needs_fresh_token_loader
+def _needs_fresh(header, claims):
+    return error_response(401, INVALID)

@@ -1,0 +1,141 @@
+"""Users: created or updated at login, read and edited by themselves, deleted on request."""
+import hashlib
+import logging
+import re
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from . import tokens
+from .errors import BadRequest
+from .extensions import db
+from .inputs import is_text
+from .models import User, new_username, utcnow
+from .wechat import WeChatSession, mask_openid
+
+log = logging.getLogger(__name__)
+
+NEED_PROFILE = "请完善头像和昵称"
+BAD_PROFILE = "头像或昵称格式不正确"
+BAD_NICKNAME = "昵称格式不正确"
+BAD_PHONE = "手机号格式不正确"
+BAD_REAL_NAME = "姓名格式不正确"
+
+AVATAR_SCHEMES = ("https://", "http://", "wxfile://")
+PHONE = re.compile(r"1[0-9]{10}")
+CHINA_TIME = timedelta(hours=8)
+_CREATE_ATTEMPTS = 5
+
+
+def check_login_profile(nickname, avatar_url):
+    """The nickname and avatar a login must carry, stripped; 400 with the contract's message otherwise."""
+    if nickname is None or avatar_url is None:
+        raise BadRequest(NEED_PROFILE)
+    if not isinstance(nickname, str) or not isinstance(avatar_url, str):
+        raise BadRequest(BAD_PROFILE)
+    nickname, avatar_url = nickname.strip(), avatar_url.strip()
+    if not nickname or not avatar_url:
+        raise BadRequest(NEED_PROFILE)
+    if len(nickname) > 64 or len(avatar_url) > 512 or not avatar_url.startswith(AVATAR_SCHEMES):
+        raise BadRequest(BAD_PROFILE)
+    return nickname, avatar_url
+
+
+def dev_wechat_session(code):
+    """What WECHAT_DEV_LOGIN uses instead of WeChat: the code names the user."""
+    return WeChatSession(openid="dev_" + hashlib.sha256(code.encode()).hexdigest()[:28], session_key="dev")
+
+
+def login(wechat, nickname, avatar_url):
+    """The user behind a WeChat session, created on first login; committed.
+
+    Two first logins of one openid race on the unique constraint: the loser
+    rolls back and updates the row the winner made, so both succeed.
+    """
+    for _ in range(_CREATE_ATTEMPTS):
+        user = db.session.scalar(sa.select(User).where(User.wechat_openid == wechat.openid))
+        created = user is None
+        if created:
+            user = User(wechat_openid=wechat.openid, username=new_username())
+            db.session.add(user)
+        user.wechat_nickname = nickname
+        user.wechat_avatar = avatar_url
+        user.session_key = wechat.session_key
+        if wechat.unionid:
+            user.wechat_unionid = wechat.unionid
+        user.last_login_at = utcnow()
+        try:
+            db.session.flush()
+        except IntegrityError:
+            # Another request created this openid, or (rarely) took the username.
+            db.session.rollback()
+            continue
+        if created:
+            log.info("new user %s openid=%s", user.id, mask_openid(wechat.openid))
+        tokens.forget(user_id=user.id)
+        return user
+    raise RuntimeError("could not create a user row after several attempts")
+
+
+def info(user):
+    """The profile as /api/user/info returns it (camelCase, China time)."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "nickName": user.wechat_nickname,
+        "avatarUrl": user.wechat_avatar,
+        "phone": user.phone,
+        "realName": user.real_name,
+        "createdAt": (user.created_at + CHINA_TIME).strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def _nickname(value):
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > 64:
+        raise BadRequest(BAD_NICKNAME)
+    return value.strip()
+
+
+def _phone(value):
+    # null or "" clears the number
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not PHONE.fullmatch(value):
+        raise BadRequest(BAD_PHONE)
+    return value
+
+
+def _real_name(value):
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not is_text(value.strip() if isinstance(value, str) else value, 32):
+        raise BadRequest(BAD_REAL_NAME)
+    return value.strip()
+
+
+_EDITABLE = {"nickName": ("wechat_nickname", _nickname), "phone": ("phone", _phone), "realName": ("real_name", _real_name)}
+
+
+def update(user_id, body):
+    """Applies the known fields of `body`, all or nothing; returns the user."""
+    changes = {column: check(body[field]) for field, (column, check) in _EDITABLE.items() if field in body}
+    if not changes:
+        raise BadRequest()
+    user = db.session.get(User, user_id)
+    for column, value in changes.items():
+        setattr(user, column, value)
+    db.session.commit()
+    tokens.forget(user_id=user_id)
+    return user
+
+
+def delete(user_id):
+    """Deletes the user; records and sessions go with it (ON DELETE CASCADE)."""
+    db.session.execute(sa.delete(User).where(User.id == user_id))
+    db.session.commit()
+    tokens.forget(user_id=user_id)
+
+
+def get(user_id):
+    return db.session.get(User, user_id)

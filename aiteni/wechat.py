@@ -1,0 +1,162 @@
+"""Everything that knows WeChat: the jscode2session call and its errcodes.
+
+Login never needs an access_token, so nothing here fetches one.
+"""
+import logging
+import random
+import re
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+import requests
+
+from .errors import ApiError
+
+log = logging.getLogger(__name__)
+
+BUSY_RETRIES = 2
+
+
+class WeChatError(ApiError):
+    """A login that WeChat refused or could not answer, as the client should hear it."""
+
+    status = 502
+    message = "微信服务暂不可用，请稍后再试"
+
+    def __init__(self, detail=""):
+        super().__init__(self.status, self.message)
+        self.detail = detail
+
+
+class InvalidCode(WeChatError):
+    status, message = 400, "code无效，请重新登录"
+
+
+class RateLimited(WeChatError):
+    status, message = 400, "登录频率限制，请稍后再试"
+
+
+class MisConfigured(WeChatError):
+    status, message = 400, "小程序配置错误，请联系管理员"
+
+
+class AccountAtRisk(WeChatError):
+    status, message = 403, "该微信账号存在安全风险，暂时无法登录"
+
+
+class Busy(WeChatError):
+    status, message = 503, "微信服务繁忙，请稍后再试"
+
+
+class Unavailable(WeChatError):
+    """Timeout, connection error, HTTP 5xx, garbage, or an errcode we do not know."""
+
+
+ERRCODES = {
+    40029: InvalidCode,
+    40163: InvalidCode,
+    45011: RateLimited,
+    40013: MisConfigured,
+    40125: MisConfigured,
+    40226: AccountAtRisk,
+    -1: Busy,
+}
+
+
+@dataclass(frozen=True)
+class WeChatSession:
+    openid: str
+    session_key: str
+    unionid: Optional[str] = None
+
+
+def mask_openid(openid):
+    return f"{openid[:4]}***{openid[-2:]}" if openid else "-"
+
+
+def _redact(text, secret):
+    text = re.sub(r"(secret|js_code)=[^&\s]*", r"\1=***", text)
+    return text.replace(secret, "***") if secret else text
+
+
+class WeChatClient:
+    """Calls jscode2session over one keep-alive `requests.Session`."""
+
+    def __init__(self, appid, secret, api_base, timeout):
+        self.appid = appid
+        self.secret = secret
+        self.url = api_base.rstrip("/") + "/sns/jscode2session"
+        self.timeout = timeout
+        self.http = requests.Session()
+
+    def code2session(self, code):
+        """Exchanges a wx.login code, retrying only while WeChat says it is busy (-1)."""
+        if not self.appid or not self.secret:
+            raise MisConfigured("appid/secret not configured")
+        deadline = time.monotonic() + self.timeout
+        for attempt in range(BUSY_RETRIES + 1):
+            try:
+                return self._call_once(code, deadline)
+            except Busy:
+                backoff = 0.2 * (2**attempt) + random.uniform(0, 0.1)
+                if attempt == BUSY_RETRIES or time.monotonic() + backoff >= deadline:
+                    raise
+                time.sleep(backoff)
+
+    def _call_once(self, code, deadline):
+        params = {
+            "appid": self.appid,
+            "secret": self.secret,
+            "js_code": code,
+            "grant_type": "authorization_code",
+        }
+        started = time.monotonic()
+        errcode, rid = None, "-"
+        try:
+            try:
+                response = self.http.get(self.url, params=params, timeout=max(deadline - started, 0.01))
+            except requests.RequestException as error:
+                raise Unavailable(_redact(f"{type(error).__name__}: {error}", self.secret)) from None
+            if response.status_code >= 400:
+                raise Unavailable(f"HTTP {response.status_code}")
+            try:
+                body = response.json()  # WeChat answers text/plain: parse whatever the type
+            except ValueError:
+                raise Unavailable("reply is not JSON") from None
+            if not isinstance(body, dict):
+                raise Unavailable("reply is not a JSON object")
+            errcode = body.get("errcode") or 0
+            rid = _rid(body.get("errmsg"))
+            if errcode:
+                raise ERRCODES.get(errcode, Unavailable)(f"errcode {errcode}")
+            openid = body.get("openid")
+            session_key = body.get("session_key")
+            if not isinstance(openid, str) or not openid or not isinstance(session_key, str):
+                raise Unavailable("reply without openid/session_key")
+            log.info(
+                "jscode2session ok in %.0fms openid=%s rid=%s",
+                (time.monotonic() - started) * 1000, mask_openid(openid), rid,
+            )
+            return WeChatSession(openid, session_key, body.get("unionid") or None)
+        except WeChatError as error:
+            log.warning(
+                "jscode2session failed in %.0fms: %s errcode=%s rid=%s",
+                (time.monotonic() - started) * 1000, error.detail, errcode, rid,
+            )
+            raise
+
+
+def _rid(errmsg):
+    """WeChat puts a request id in errmsg (`... rid: 6582-...`), the key for its support."""
+    match = re.search(r"rid:\s*([\w-]+)", errmsg or "")
+    return match.group(1) if match else "-"
+
+
+def init_app(app):
+    app.extensions["wechat"] = WeChatClient(
+        app.config["WECHAT_APPID"],
+        app.config["WECHAT_APPSECRET"],
+        app.config["WECHAT_API_BASE"],
+        app.config["WECHAT_TIMEOUT"],
+    )

@@ -1,0 +1,146 @@
+"""Settings: the only module that reads the environment.
+
+Values come from the process environment (and a `.env` file next to this one,
+if present), then `instance/config.py` and the `config` argument of
+`create_app()` override them.
+"""
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+load_dotenv(BASE_DIR / ".env")
+
+# Placeholders shipped in .env.example: a production server must never run on them.
+WEAK_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev", "development"})
+
+
+def _env(name, default=None):
+    return os.environ.get(name, default)
+
+
+def _int(name, default):
+    return int(os.environ.get(name, default))
+
+
+def _flag(name, default="0"):
+    return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
+
+
+# Development without SECRET_KEY gets a random key per process (API.md): no
+# predictable default exists that could be deployed by mistake, and production
+# refuses to sign tokens with it (they would all die at the next restart).
+GENERATED_SECRET = secrets.token_hex(32)
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "development"
+    TESTING = False
+
+    SECRET_KEY = _env("SECRET_KEY") or GENERATED_SECRET
+    JWT_SECRET = _env("JWT_SECRET") or SECRET_KEY
+    JWT_EXPIRATION_DAYS = _int("JWT_EXPIRATION_DAYS", 7)
+    REFRESH_EXPIRATION_DAYS = _int("REFRESH_EXPIRATION_DAYS", 30)
+    SESSION_MAX_DAYS = _int("SESSION_MAX_DAYS", 90)
+
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'aiteni.db'}"
+
+    WECHAT_APPID = _env("WECHAT_APPID", "")
+    WECHAT_APPSECRET = _env("WECHAT_APPSECRET", "")
+    WECHAT_API_BASE = _env("WECHAT_API_BASE", "https://api.weixin.qq.com")
+    WECHAT_TIMEOUT = float(_env("WECHAT_TIMEOUT", "10"))
+    WECHAT_DEV_LOGIN = _flag("WECHAT_DEV_LOGIN")
+
+    LOG_DIR = _env("LOG_DIR", "logs")
+    LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+    QUESTIONS_VERSION = _env("QUESTIONS_VERSION", "1.0.0")
+
+    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", "1")
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
+
+    # Seconds a verified session stays cached in one process; other processes
+    # see a revocation at most this late (the contract allows 2 s).
+    SESSION_CACHE_SECONDS = float(_env("SESSION_CACHE_SECONDS", "1"))
+
+    MAX_CONTENT_LENGTH = 64 * 1024
+
+
+class DevelopmentConfig(Config):
+    """Local use: embedded SQLite, dev login allowed."""
+
+
+class TestingConfig(Config):
+    """The test suite: a fixed key, no rate limits unless a test enables them."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-that-is-long-enough-000"
+    JWT_SECRET = "testing-jwt-secret-that-is-long-enough-0000"
+    SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL") or "sqlite://"
+    RATELIMIT_ENABLED = False
+    WECHAT_DEV_LOGIN = False
+    WECHAT_APPID = "wx-test-appid"
+    WECHAT_APPSECRET = "test-app-secret-0123456789abcdef"
+    LOG_DIR = None
+
+
+class ProductionConfig(Config):
+    """Deployed: `validate_production` must pass before the app starts."""
+
+    ENV_NAME = "production"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_class():
+    """The settings class named by AITENI_ENV."""
+    name = _env("AITENI_ENV", "development")
+    if name not in CONFIGS:
+        raise ValueError(f"AITENI_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
+    return CONFIGS[name]
+
+
+def engine_options(url):
+    """Pool settings per database: MySQL connections die quietly, SQLite ones do not."""
+    if url.startswith("mysql"):
+        return {
+            "pool_pre_ping": True,
+            "pool_recycle": 1800,
+            "pool_size": 10,
+            "max_overflow": 10,
+            "pool_timeout": 3,
+            "connect_args": {"connect_timeout": 2, "read_timeout": 10, "write_timeout": 10},
+        }
+    return {}
+
+
+def production_problem(settings):
+    """The reason a production server must not start with these settings, or None."""
+    jwt_secret = settings.get("JWT_SECRET") or ""
+    if not jwt_secret or jwt_secret == GENERATED_SECRET:
+        return "JWT_SECRET is not set"
+    if len(jwt_secret.encode()) < 32 or jwt_secret.lower() in WEAK_SECRETS:
+        return "JWT_SECRET is too weak: use at least 32 random bytes"
+    if not settings.get("WECHAT_APPID") or not settings.get("WECHAT_APPSECRET"):
+        return "WECHAT_APPID and WECHAT_APPSECRET must be set"
+    if settings.get("WECHAT_DEV_LOGIN"):
+        return "WECHAT_DEV_LOGIN must be off in production"
+    return None
+
+
+# How `python wsgi.py` serves (waitress).
+HOST = _env("HOST", "127.0.0.1")
+PORT = _int("PORT", 8000)
+THREADS = _int("THREADS", 8)

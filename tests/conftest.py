@@ -1,0 +1,154 @@
+"""Fixtures: a fresh app on a clean, migrated database per test, a client, a fake WeChat.
+
+Tests run on SQLite by default. With TEST_DATABASE_URL (a MariaDB/MySQL
+database that the tests may wipe) they run there instead.
+"""
+import os
+import shutil
+
+os.environ["AITENI_ENV"] = "testing"
+
+import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+
+from aiteni import create_app  # noqa: E402
+from aiteni.extensions import db  # noqa: E402
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+# Children first, so deleting rows never trips a foreign key.
+TABLES = ["aiteni_refresh_token", "aiteni_login_session", "aiteni_evaluation_record", "aiteni_user"]
+
+
+def on_mysql():
+    return bool(TEST_DATABASE_URL) and TEST_DATABASE_URL.startswith("mysql")
+
+
+def drop_everything(url):
+    """Leaves the database empty, so the migrations build it from nothing."""
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        for table in TABLES + ["alembic_version"]:
+            connection.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory):
+    """A database migrated once from empty: a file to copy on SQLite, the URL on MariaDB."""
+    if TEST_DATABASE_URL:
+        drop_everything(TEST_DATABASE_URL)
+        url = TEST_DATABASE_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.db'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def database_url(migrated_database, tmp_path):
+    """A clean copy of the migrated schema for one test."""
+    if TEST_DATABASE_URL:
+        engine = sa.create_engine(migrated_database)
+        with engine.begin() as connection:
+            for table in TABLES:
+                connection.execute(sa.text(f"DELETE FROM {table}"))
+        engine.dispose()
+        return migrated_database
+    path = tmp_path / "aiteni.db"
+    shutil.copy(migrated_database.removeprefix("sqlite:///"), path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def fake_wechat(httpserver):
+    """A real HTTP server on 127.0.0.1 answering jscode2session.
+
+    By default every code logs in as openid `o_<code>`; `fake_wechat.reply(...)`
+    changes the answer, and `fake_wechat.calls` holds what WeChat was sent.
+    """
+    return FakeWeChat(httpserver)
+
+
+class FakeWeChat:
+    PATH = "/sns/jscode2session"
+
+    def __init__(self, httpserver):
+        self.server = httpserver
+        self.calls = []
+        self.replies = []
+        httpserver.expect_request(self.PATH).respond_with_handler(self._handle)
+
+    @property
+    def base_url(self):
+        return self.server.url_for("/").rstrip("/")
+
+    def reply(self, *handlers):
+        """Queue answers, one per call: a dict (sent as JSON text/plain) or a callable(request)."""
+        self.replies.extend(handlers)
+
+    def _handle(self, request):
+        from werkzeug import Response
+        import json
+
+        self.calls.append(dict(request.args))
+        answer = self.replies.pop(0) if self.replies else None
+        if callable(answer):
+            return answer(request)
+        if answer is None:
+            code = request.args["js_code"]
+            answer = {"openid": f"o_{code}", "session_key": f"SK{code}sessionkey=="}
+        return Response(json.dumps(answer), content_type="text/plain")
+
+
+@pytest.fixture
+def app(database_url, fake_wechat, tmp_path):
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WECHAT_API_BASE": fake_wechat.base_url,
+            "LOG_DIR": str(tmp_path / "logs"),
+        }
+    )
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    """Logs users in through the real endpoint and builds their headers."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, code="alice", nickname="张三", avatar_url="https://mmbiz.qpic.cn/a.png"):
+        response = self.client.post(
+            "/api/auth/login", json={"code": code, "nickName": nickname, "avatarUrl": avatar_url}
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["data"]
+
+    def headers(self, code="alice", **kwargs):
+        return self.bearer(self.login(code, **kwargs)["token"])
+
+    @staticmethod
+    def bearer(token):
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
