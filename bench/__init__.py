@@ -1,0 +1,1 @@
+"""Load benchmark of the hot endpoints: `python -m bench --help`."""

@@ -1,0 +1,273 @@
+"""Benchmark of the hot endpoints against a fresh database, driven by wrk.
+
+    python -m bench [--quick] [--scale] [--mysql URL] [--json FILE]
+
+Builds a fresh database with the migrations, seeds it, serves the app with
+waitress on 127.0.0.1 (pinned to one CPU; wrk and the fake WeChat to the
+others), and runs the targets interleaved in rounds so drift hits all alike.
+Rate limits are switched off through the RATELIMIT_ENABLED setting.
+"""
+import argparse
+import json
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+import sqlalchemy as sa
+
+from . import processes
+from .processes import ROOT, Served
+from .seed import seed
+
+TARGETS = ("bare", "verify", "login", "history", "save")
+SCALE_TARGETS = ("history", "login")
+RECORDS_PER_USER = 10
+# The targets of issue 6 on SQLite: (name, numerator, denominator, minimum ratio).
+RATIO_TARGETS = (
+    ("verify ≥ 0.5× bare", "verify", "bare", 0.5),
+    ("history ≥ 0.5× verify", "history", "verify", 0.5),
+    ("login ≥ 0.3× verify", "login", "verify", 0.3),
+    ("save ≥ 0.3× verify", "save", "verify", 0.3),
+)
+MAX_RSS_MB = 80
+MAX_SCALE_RATIO = 1.3
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke mode for CI: 1 round of 1 s, small seed, no targets checked")
+    parser.add_argument("--scale", action="store_true", help="history and login at 1,000,000 records / 100,000 users vs 10,000 / 1,000")
+    parser.add_argument("--mysql", metavar="URL", help="MariaDB/MySQL URL; the database it names is DROPPED and recreated")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of all targets (default 3; the median is reported)")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per target per round (default 5)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads (default 8)")
+    parser.add_argument("--users", type=int, default=1000, help="seeded users, 10 records each (default 1000)")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target of issue 6 is missed")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.duration, args.users = 1, 1, min(args.users, 100)
+    return args
+
+
+def fresh_database(args, workdir, name):
+    """A URL of an empty database: a new SQLite file, or the --mysql database dropped and recreated."""
+    if not args.mysql:
+        return f"sqlite:///{Path(workdir) / f'{name}.db'}"
+    url = sa.engine.make_url(args.mysql)
+    if name != "main":
+        url = url.set(database=f"{url.database}_{name}")
+    engine = sa.create_engine(url.set(database=None))
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{url.database}`")
+        connection.exec_driver_sql(
+            f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        )
+    engine.dispose()
+    return url.render_as_string(hide_password=False)
+
+
+def server_env(database_url, wechat_url, workdir, jwt_secret):
+    """Production settings, a loopback WeChat, rate limits off, logs in the work directory."""
+    return {
+        **os.environ,
+        "AITENI_ENV": "production",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_hex(32),
+        "JWT_SECRET": jwt_secret,
+        "WECHAT_APPID": "wxbench0000000000",
+        "WECHAT_APPSECRET": secrets.token_hex(16),
+        "WECHAT_API_BASE": wechat_url,
+        "WECHAT_DEV_LOGIN": "0",
+        "RATELIMIT_ENABLED": "0",
+        "LOG_DIR": str(Path(workdir) / "logs"),
+        "LOG_LEVEL": "INFO",
+    }
+
+
+class Site:
+    """One database, seeded, with the app serving it."""
+
+    def __init__(self, args, workdir, name, users, wechat_url, server_cpus):
+        self.name, self.users = name, users
+        jwt_secret = secrets.token_hex(32)
+        database_url = fresh_database(args, workdir, name)
+        env = server_env(database_url, wechat_url, workdir, jwt_secret)
+        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
+                       check=True, capture_output=True)
+        say(f"seeding {name}: {users:,} users, {users * RECORDS_PER_USER:,} records")
+        started = time.monotonic()
+        tokens = seed(database_url, jwt_secret, users, RECORDS_PER_USER, min(users, 1000), quiet=args.quick)
+        self.seed_seconds = time.monotonic() - started
+        self.tokens_file = Path(workdir) / f"{name}-tokens.txt"
+        self.tokens_file.write_text("\n".join(tokens) + "\n")
+        self.server = Served(["bench.server", str(args.threads)], env, Path(workdir) / f"{name}-server.log", server_cpus)
+        requests.get(self.server.url + "/api/health", timeout=10).raise_for_status()
+
+    def wrk_args(self, target, run_id):
+        if target == "login":
+            return [f"n{run_id}x", str(self.users)]
+        return [str(self.tokens_file)] if target != "bare" else []
+
+
+def measure(site, target, script, args, run_id, load_cpus):
+    """One wrk run against one target, with the server's CPU and peak RSS around it."""
+    server = site.server
+    server.reset_peak_rss()
+    cpu_before = server.cpu_seconds()
+    result = processes.run_wrk(script, server.url, args.duration, args.connections, load_cpus, site.wrk_args(target, run_id))
+    cpu = server.cpu_seconds() - cpu_before
+    done = max(result["requests"], 1)
+    return {
+        "rps": result["requests"] / (result["duration_us"] / 1e6),
+        "p50_ms": result["p50_us"] / 1000,
+        "p99_ms": result["p99_us"] / 1000,
+        "cpu_us_per_request": cpu * 1e6 / done,
+        "peak_rss_mb": server.peak_rss_mb(),
+        "requests": result["requests"],
+        "non_2xx": result["non_2xx"],
+        "socket_errors": result["socket_errors"],
+    }
+
+
+def run_rounds(args, plan, workdir, load_cpus):
+    """plan: [(key, site, target)]; runs them interleaved, rounds times; returns key -> list of runs."""
+    scripts = {target: processes.wrk_script(target, workdir) for _, _, target in plan}
+    runs = {key: [] for key, _, _ in plan}
+    if not args.quick:
+        say("warm-up")
+        for _, site, target in plan:
+            processes.run_wrk(scripts[target], site.server.url, 1, args.connections, load_cpus,
+                              site.wrk_args(target, f"w{secrets.token_hex(3)}"))
+    for round_number in range(1, args.rounds + 1):
+        for key, site, target in plan:
+            run_id = f"{round_number}{secrets.token_hex(3)}"
+            runs[key].append(measure(site, target, scripts[target], args, run_id, load_cpus))
+            last = runs[key][-1]
+            say(f"round {round_number}/{args.rounds} {key:<16} {last['rps']:8.0f} req/s  p50 {last['p50_ms']:.2f} ms")
+    return runs
+
+
+def summarise(runs):
+    """The median of each figure over the rounds, plus totals of errors."""
+    figures = ("rps", "p50_ms", "p99_ms", "cpu_us_per_request", "peak_rss_mb")
+    summary = {}
+    for key, rounds in runs.items():
+        summary[key] = {f: statistics.median(r[f] for r in rounds) for f in figures}
+        summary[key]["peak_rss_mb"] = max(r["peak_rss_mb"] for r in rounds)
+        for f in ("requests", "non_2xx", "socket_errors"):
+            summary[key][f] = sum(r[f] for r in rounds)
+        summary[key]["rounds"] = rounds
+    return summary
+
+
+def full_run(args, workdir, wechat_url, cpus):
+    site = Site(args, workdir, "main", args.users, wechat_url, cpus[0])
+    try:
+        summary = summarise(run_rounds(args, [(t, site, t) for t in TARGETS], workdir, cpus[1]))
+    finally:
+        site.server.stop()
+    for figures in summary.values():
+        figures["x_bare"] = figures["rps"] / summary["bare"]["rps"]
+        figures["x_verify"] = figures["rps"] / summary["verify"]["rps"]
+    checks = [
+        {"target": name, "value": summary[a]["rps"] / summary[b]["rps"], "limit": limit,
+         "ok": summary[a]["rps"] / summary[b]["rps"] >= limit}
+        for name, a, b, limit in RATIO_TARGETS
+    ]
+    peak = max(f["peak_rss_mb"] for f in summary.values())
+    checks.append({"target": f"server peak RSS ≤ {MAX_RSS_MB} MB", "value": peak, "limit": MAX_RSS_MB, "ok": peak <= MAX_RSS_MB})
+    print_table(summary, ("rps", "p50_ms", "p99_ms", "cpu_us_per_request", "peak_rss_mb", "x_bare", "x_verify"))
+    return {"targets": summary, "checks": checks}
+
+
+def scale_run(args, workdir, wechat_url, cpus):
+    small_users, large_users = (100, 2_000) if args.quick else (1_000, 100_000)
+    small = Site(args, workdir, "small", small_users, wechat_url, cpus[0])
+    try:
+        large = Site(args, workdir, "large", large_users, wechat_url, cpus[0])
+        try:
+            plan = [(f"{t}@{s.name}", s, t) for t in SCALE_TARGETS for s in (small, large)]
+            summary = summarise(run_rounds(args, plan, workdir, cpus[1]))
+        finally:
+            large.server.stop()
+    finally:
+        small.server.stop()
+    checks = []
+    for target in SCALE_TARGETS:
+        a, b = summary[f"{target}@large"], summary[f"{target}@small"]
+        ratio = a["p50_ms"] / b["p50_ms"]
+        a["x_small_p50"], a["x_small_cpu"] = ratio, a["cpu_us_per_request"] / b["cpu_us_per_request"]
+        checks.append({"target": f"{target} p50 at {large_users * RECORDS_PER_USER:,} records ≤ {MAX_SCALE_RATIO}× at "
+                                 f"{small_users * RECORDS_PER_USER:,}", "value": ratio, "limit": MAX_SCALE_RATIO,
+                       "ok": ratio <= MAX_SCALE_RATIO})
+    print_table(summary, ("rps", "p50_ms", "p99_ms", "cpu_us_per_request", "peak_rss_mb", "x_small_p50", "x_small_cpu"))
+    say(f"seeding took {small.seed_seconds:.0f} s (small) and {large.seed_seconds:.0f} s (large)")
+    return {"targets": summary, "checks": checks,
+            "sizes": {"small": {"users": small_users, "records": small_users * RECORDS_PER_USER},
+                      "large": {"users": large_users, "records": large_users * RECORDS_PER_USER}}}
+
+
+HEADINGS = {"rps": "req/s", "p50_ms": "p50 ms", "p99_ms": "p99 ms", "cpu_us_per_request": "CPU µs/req",
+            "peak_rss_mb": "peak RSS MB", "x_bare": "× bare", "x_verify": "× verify",
+            "x_small_p50": "p50 × small", "x_small_cpu": "CPU × small"}
+
+
+def print_table(summary, columns):
+    print("| target | " + " | ".join(HEADINGS[c] for c in columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for key, figures in summary.items():
+        cells = [f"{figures[c]:.0f}" if c in ("rps", "cpu_us_per_request") else
+                 f"{figures[c]:.2f}" if c in figures else "" for c in columns]
+        print(f"| {key} | " + " | ".join(cells) + " |")
+
+
+def say(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not shutil.which("wrk"):
+        say("wrk is not installed: the benchmark drives load with it. Install it with "
+            "`apt-get install wrk` (Debian/Ubuntu) or `brew install wrk` (macOS).")
+        return 2
+    cpus = processes.cpu_plan()
+    say(f"server on CPU {cpus[0]}, wrk and fake WeChat on CPU {cpus[1]}" if cpus[0] else "one CPU: nothing pinned")
+    workdir = tempfile.mkdtemp(prefix="aiteni-bench-")
+    wechat = Served(["bench.fake_wechat"], dict(os.environ), Path(workdir) / "wechat.log", cpus[1])
+    started = time.time()
+    try:
+        result = (scale_run if args.scale else full_run)(args, workdir, wechat.url, cpus)
+    finally:
+        wechat.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    if not args.quick:
+        for check in result["checks"]:
+            print(f"{'PASS' if check['ok'] else 'FAIL'}  {check['target']}: {check['value']:.2f}")
+    failures = {k: (f["non_2xx"], f["socket_errors"]) for k, f in result["targets"].items()
+                if f["non_2xx"] or f["socket_errors"] or not f["requests"]}
+    result["meta"] = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
+        "database": "mysql" if args.mysql else "sqlite",
+        "mode": ("quick " if args.quick else "") + ("scale" if args.scale else "full"),
+        "rounds": args.rounds, "seconds": args.duration, "connections": args.connections,
+        "waitress_threads": args.threads, "cpus": os.cpu_count(), "pinned": bool(cpus[0]),
+    }
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    if failures:
+        say(f"FAILED: non-2xx responses or socket errors (target: (non-2xx, socket errors)): {failures}")
+        return 1
+    if args.check and not args.quick and not all(c["ok"] for c in result["checks"]):
+        return 1
+    return 0

@@ -1,0 +1,94 @@
+"""Fills a freshly migrated database: users, their records, and live sessions with tokens.
+
+Core inserts in large batches (executemany), so a million records take
+minutes, not hours. User `i` has openid `o_u<i>`, which the fake WeChat
+answers for code `u<i>`, so the login target can log seeded users in again.
+"""
+from datetime import timedelta
+
+import sqlalchemy as sa
+from tqdm import tqdm
+
+from aiteni import create_app
+from aiteni.extensions import db
+from aiteni.models import EvaluationRecord, LoginSession, User, new_session_id, utcnow
+from aiteni.tokens import issue_access_token
+
+BATCH = 20_000
+RECORD = {
+    "total_level": 3.62,
+    "rounded_level": 3.5,
+    "level_label": "发展中业余选手",
+    "dimension_scores": {"baseline": 3.0, "forehand": 3.8, "backhand": 3.2, "serve": 3.5, "volley": 2.9},
+    "dimension_comments": {"forehand": "正手已经是你的核心武器", "volley": "网前还需要多练习"},
+    "summary_text": "整体来看，你的底线相持已经比较稳定，可以开始有意识地练习上网。",
+    "answers": {f"Q{n}": f"Q{n}_A{n % 4 + 1}" for n in range(1, 11)},
+}
+
+
+def _batches(rows, total, label, quiet):
+    """Yields lists of up to BATCH rows from a generator, advancing a progress bar."""
+    with tqdm(total=total, desc=label, unit="row", unit_scale=True, disable=quiet, leave=False) as bar:
+        batch = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == BATCH:
+                yield batch
+                bar.update(len(batch))
+                batch = []
+        if batch:
+            yield batch
+            bar.update(len(batch))
+
+
+def _users(count, now):
+    for i in range(count):
+        yield {
+            "id": i + 1,
+            "username": f"wx_bench{i:09d}",
+            "wechat_openid": f"o_u{i}",
+            "wechat_nickname": f"用户{i}",
+            "wechat_avatar": f"https://mmbiz.qpic.cn/bench/{i}.png",
+            "session_key": "c2Vzc2lvbmtleQ==",
+            "created_at": now,
+            "updated_at": now,
+            "last_login_at": now,
+        }
+
+
+def _records(users, per_user, start):
+    # Records one second apart, interleaved across users as real traffic would be.
+    for n in range(users * per_user):
+        yield {"id": n + 1, "user_id": n % users + 1, "created_at": start + timedelta(seconds=n), **RECORD}
+
+
+def seed(database_url, jwt_secret, users, records_per_user, token_users, quiet=False):
+    """Seeds the database and returns access tokens of `token_users` users spread evenly over all."""
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "JWT_SECRET": jwt_secret, "LOG_DIR": None, "LOG_LEVEL": "WARNING"}
+    )
+    now = utcnow()
+    with app.app_context():
+        with db.engine.begin() as connection:
+            for batch in _batches(_users(users, now), users, "users", quiet):
+                connection.execute(sa.insert(User), batch)
+            total = users * records_per_user
+            start = now - timedelta(seconds=total)
+            for batch in _batches(_records(users, records_per_user, start), total, "records", quiet):
+                connection.execute(sa.insert(EvaluationRecord), batch)
+
+        step = max(users // token_users, 1)
+        chosen = range(0, users, step)[:token_users]
+        sessions = [
+            {"id": new_session_id(), "user_id": i + 1, "created_at": now, "last_used_at": now,
+             "expires_at": now + timedelta(days=app.config["SESSION_MAX_DAYS"])}
+            for i in chosen
+        ]
+        with db.engine.begin() as connection:
+            connection.execute(sa.insert(LoginSession), sessions)
+        tokens = [
+            issue_access_token(User(id=s["user_id"], wechat_openid=f"o_u{s['user_id'] - 1}"), s["id"])
+            for s in sessions
+        ]
+        db.engine.dispose()
+    return tokens
