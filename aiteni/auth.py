@@ -1,12 +1,12 @@
 """The `auth` blueprint: login, tokens, and the signed-in user's own account."""
 from flask import Blueprint, current_app, request
-from flask_jwt_extended import current_user
 
 from . import sessions, tokens, users
 from .envelope import ok
 from .errors import BadRequest
 from .extensions import db
 from .inputs import json_body
+from .tokens import current_user
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
 

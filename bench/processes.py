@@ -88,3 +88,14 @@ def run_wrk(script, url, seconds, connections, cpus, args=()):
         if line.startswith("WRK_RESULT "):
             return json.loads(line.removeprefix("WRK_RESULT "))
     raise RuntimeError(f"wrk printed no result:\n{output}")
+
+
+def profile(pid, seconds, output, cpus):
+    """py-spy sampling the server for `seconds` into collapsed stacks (a flame-graph input)."""
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    # py-spy installs next to the interpreter (requirements-dev.txt); an activated venv is not required.
+    py_spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if not py_spy:
+        raise RuntimeError("--profile needs py-spy: pip install -r requirements-dev.txt")
+    command = [py_spy, "record", "-p", str(pid), "-d", str(seconds), "-r", "250", "--gil", "-f", "raw", "-o", str(output)]
+    return subprocess.Popen(pinned(command, cpus), stdout=subprocess.DEVNULL)
