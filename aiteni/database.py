@@ -1,4 +1,5 @@
 """Binds SQLAlchemy and tunes each new connection for the database behind it."""
+import orjson
 import sqlalchemy as sa
 
 from .extensions import db
@@ -15,7 +16,15 @@ def _tune_sqlite(dbapi_connection, _record):
     cursor.close()
 
 
+def _json_text(value):
+    return orjson.dumps(value).decode()
+
+
 def init_app(app):
+    # JSON columns through orjson: history decodes three per record, several times faster.
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    options.setdefault("json_serializer", _json_text)
+    options.setdefault("json_deserializer", orjson.loads)
     db.init_app(app)
     with app.app_context():
         engine = db.engine

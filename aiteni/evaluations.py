@@ -60,12 +60,17 @@ def validate(body):
     }
 
 
+# The hot paths (save, history) use Core statements on the table: no unit of work,
+# no identity map, and no reload of the row after commit just to learn its id.
+_RECORDS = EvaluationRecord.__table__
+_INSERT = sa.insert(_RECORDS)
+
+
 def save(user_id, body):
     """Stores a validated record for the user and returns its id."""
-    record = EvaluationRecord(user_id=user_id, **validate(body))
-    db.session.add(record)
-    db.session.commit()
-    return record.id
+    values = {"user_id": user_id, **validate(body)}
+    with db.engine.begin() as connection:
+        return connection.execute(_INSERT, values).inserted_primary_key[0]
 
 
 def as_dict(record):
@@ -83,22 +88,22 @@ def as_dict(record):
 
 
 _HISTORY = (
-    sa.select(EvaluationRecord)
-    .where(EvaluationRecord.user_id == sa.bindparam("uid"))
-    .order_by(EvaluationRecord.created_at.desc(), EvaluationRecord.id.desc())
+    sa.select(_RECORDS)
+    .where(_RECORDS.c.user_id == sa.bindparam("uid"))
+    .order_by(_RECORDS.c.created_at.desc(), _RECORDS.c.id.desc())
     .limit(sa.bindparam("limit"))
     .offset(sa.bindparam("offset"))
 )
-_COUNT = sa.select(sa.func.count()).select_from(EvaluationRecord).where(EvaluationRecord.user_id == sa.bindparam("uid"))
+_COUNT = sa.select(sa.func.count()).select_from(_RECORDS).where(_RECORDS.c.user_id == sa.bindparam("uid"))
 
 
 def history(user_id, page, page_size):
     """One page of the user's records, newest first, with the total."""
-    total = db.session.scalar(_COUNT, {"uid": user_id})
-    records = db.session.scalars(
-        _HISTORY, {"uid": user_id, "limit": page_size, "offset": (page - 1) * page_size}
-    ).all()
-    return {"total": total, "page": page, "page_size": page_size, "records": [as_dict(r) for r in records]}
+    with db.engine.connect() as connection:
+        total = connection.scalar(_COUNT, {"uid": user_id})
+        rows = connection.execute(_HISTORY, {"uid": user_id, "limit": page_size, "offset": (page - 1) * page_size})
+        records = [as_dict(row) for row in rows]
+    return {"total": total, "page": page, "page_size": page_size, "records": records}
 
 
 def _owned(user_id, record_id):
