@@ -29,8 +29,9 @@ def login():
         wechat = current_app.extensions["wechat"].code2session(code)
     user = users.login(wechat, nickname, avatar_url)
     pair = sessions.start(user, request.remote_addr, request.user_agent.string)
-    db.session.commit()
+    # Read before the commit, which expires the row and would cost a reload.
     user_info = {"id": user.id, "nickName": user.wechat_nickname, "avatarUrl": user.wechat_avatar}
+    db.session.commit()
     return ok({**pair.as_data(), "userInfo": user_info}, "登录成功")
 
 

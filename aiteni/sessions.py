@@ -14,7 +14,7 @@ from flask import current_app
 from . import tokens
 from .errors import Unauthorized
 from .extensions import db
-from .models import LoginSession, RefreshToken, User, utcnow
+from .models import LoginSession, RefreshToken, User, new_session_id, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,9 @@ def _add_refresh_token(session_id, now):
 def start(user, client_ip=None, user_agent=None):
     """Opens a session for a user who just logged in; the caller commits."""
     now = utcnow()
+    # The id set here rather than at flush: the caller's commit inserts everything at once.
     session = LoginSession(
+        id=new_session_id(),
         user_id=user.id,
         created_at=now,
         last_used_at=now,
@@ -48,7 +50,6 @@ def start(user, client_ip=None, user_agent=None):
         user_agent=(user_agent or "")[:255] or None,
     )
     db.session.add(session)
-    db.session.flush()
     refresh_token = _add_refresh_token(session.id, now)
     return TokenPair(tokens.issue_access_token(user, session.id), refresh_token, tokens.access_lifetime_seconds())
 
