@@ -1,6 +1,7 @@
 """aiteni: the backend of the NTRP self-rating WeChat mini-program."""
 from pathlib import Path
 
+import click
 from flask import Flask
 
 __version__ = "1.0.0"
@@ -37,11 +38,15 @@ def create_app(config=None):
 def register_extensions(app):
     from . import database, tokens, wechat
     from .envelope import OrjsonProvider
-    from .extensions import migrate
 
     app.json = OrjsonProvider(app)
     database.init_app(app)
-    migrate.init_app(app, database.db, directory=str(Path(app.root_path).parent / "migrations"))
+    # Flask-Migrate pulls in alembic, ~11 MB that a WSGI server never uses: only the
+    # `flask` command (`flask db upgrade`) and the tests bind it.
+    if app.testing or click.get_current_context(silent=True) is not None:
+        from flask_migrate import Migrate
+
+        Migrate(app, database.db, directory=str(Path(app.root_path).parent / "migrations"))
     tokens.init_app(app)
     wechat.init_app(app)
 

@@ -1,8 +1,10 @@
-"""Every Flask extension, created once and unbound; `create_app` binds them."""
+"""Every Flask extension the server runs, created once and unbound; `create_app` binds them.
+
+Flask-Migrate is not here: `create_app` binds it only for `flask db` and the tests.
+"""
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
 
@@ -12,6 +14,5 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 jwt = JWTManager()
 limiter = Limiter(key_func=get_remote_address)

@@ -89,6 +89,9 @@ class WeChatClient:
         self.url = api_base.rstrip("/") + "/sns/jscode2session"
         self.timeout = timeout
         self.http = requests.Session()
+        # WeChat is called directly: without this every login would scan the
+        # environment for proxies and read ~/.netrc, a third of the call's CPU.
+        self.http.trust_env = False
 
     def code2session(self, code):
         """Exchanges a wx.login code, retrying only while WeChat says it is busy (-1)."""
