@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from . import tokens
-from .errors import BadRequest
+from .errors import BadRequest, Unauthorized
 from .extensions import db
 from .inputs import is_text
 from .models import User, new_username, utcnow
@@ -78,6 +78,14 @@ def login(wechat, nickname, avatar_url):
     raise RuntimeError("could not create a user row after several attempts")
 
 
+def get(user_id):
+    """The signed-in user's row; gone means the account was deleted a moment ago."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise Unauthorized(tokens.REVOKED)
+    return user
+
+
 def info(user):
     """The profile as /api/user/info returns it (camelCase, China time)."""
     return {
@@ -122,7 +130,7 @@ def update(user_id, body):
     changes = {column: check(body[field]) for field, (column, check) in _EDITABLE.items() if field in body}
     if not changes:
         raise BadRequest()
-    user = db.session.get(User, user_id)
+    user = get(user_id)
     for column, value in changes.items():
         setattr(user, column, value)
     db.session.commit()
@@ -136,6 +144,3 @@ def delete(user_id):
     db.session.commit()
     tokens.forget(user_id=user_id)
 
-
-def get(user_id):
-    return db.session.get(User, user_id)

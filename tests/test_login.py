@@ -165,9 +165,10 @@ def slow(request):
         lambda request: Response("<html>not json</html>", content_type="text/html"),
         lambda request: Response("[1, 2]"),
         lambda request: Response('{"session_key": "k"}'),
+        lambda request: Response('{"errcode": [40029], "errmsg": 5}'),
         slow,
     ],
-    ids=["http-500", "garbage", "not-an-object", "no-openid", "slower-than-timeout"],
+    ids=["http-500", "garbage", "not-an-object", "no-openid", "odd-errcode", "slower-than-timeout"],
 )
 def test_unusable_wechat_answers_are_502(app, client, fake_wechat, answer):
     app.extensions["wechat"].timeout = 0.5
