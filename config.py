@@ -63,6 +63,12 @@ class Config:
 
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", "1")
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    # Flask-Limiter strings ("30 per minute", "5/second; 100/hour"). Login and refresh count per
+    # client IP (generous: many phones share one carrier NAT address), writes per user, the rest per IP.
+    RATELIMIT_LOGIN = _env("RATELIMIT_LOGIN", "30 per minute")
+    RATELIMIT_REFRESH = _env("RATELIMIT_REFRESH", "30 per minute")
+    RATELIMIT_WRITE = _env("RATELIMIT_WRITE", "60 per minute")
+    RATELIMIT_DEFAULT = _env("RATELIMIT_DEFAULT", "600 per minute")
     PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
 
     # Seconds a verified session stays cached in one process; other processes
