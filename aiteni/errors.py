@@ -7,6 +7,7 @@ import logging
 
 from flask import Flask
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from .envelope import error_response
@@ -55,8 +56,11 @@ class NotFound(ApiError):
 
 
 def _is_connection_error(error):
-    """True when the database could not be reached at all (as opposed to a bad query)."""
-    return isinstance(error, OperationalError) or (
+    """True when the database could not be reached (as opposed to a bad query).
+
+    A pool timeout counts: every connection is stuck on a database that does not answer.
+    """
+    return isinstance(error, (OperationalError, PoolTimeout)) or (
         isinstance(error, DBAPIError) and error.connection_invalidated
     )
 

@@ -5,7 +5,12 @@ import threading
 
 
 class TcpProxy:
-    """Forwards 127.0.0.1:<port> to a target. `cut()` drops every connection and refuses new ones."""
+    """Forwards 127.0.0.1:<port> to a target.
+
+    `cut()` is a server that died: open connections are reset, new ones refused.
+    `freeze()` is a network that went silent: open connections stay up but carry
+    nothing, new ones are refused. `restore()` forwards again on the same port.
+    """
 
     def __init__(self, target_host, target_port):
         self.target = (target_host, target_port)
@@ -13,10 +18,10 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._open = set()
         self._listener = None
-        self._stop = None
+        self._stop = threading.Event()
+        self._silent = threading.Event()
 
     def start(self):
-        """Listens (again, on the same port after a cut) and forwards from now on."""
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
@@ -27,21 +32,34 @@ class TcpProxy:
         threading.Thread(target=self._accept, args=(listener, self._stop), daemon=True).start()
         return self
 
-    restore = start
-
     def cut(self):
-        """Connection refused for new clients; established ones see the peer vanish mid-conversation."""
-        self._stop.set()
-        self._listener.close()
+        self._stop_listening()
+        self._reset_open_connections()
+
+    def freeze(self):
+        self._silent.set()
+        self._stop_listening()
+
+    def restore(self):
+        """Forwards again; connections frozen meanwhile are reset (their server gave up on them)."""
+        self._reset_open_connections()
+        self._silent.clear()
+        return self.start()
+
+    def close(self):
+        self._stop_listening()
+        self._reset_open_connections()
+
+    def _stop_listening(self):
+        if not self._stop.is_set():
+            self._stop.set()
+            self._listener.close()
+
+    def _reset_open_connections(self):
         with self._lock:
             sockets, self._open = self._open, set()
         for sock in sockets:
             _abort(sock)
-
-    def close(self):
-        """Stops forwarding, if it still does."""
-        if not self._stop.is_set():
-            self.cut()
 
     def _accept(self, listener, stop):
         while not stop.is_set():
@@ -64,18 +82,18 @@ class TcpProxy:
                     _close(upstream)
                     return
                 self._open.update((client, upstream))
-            threading.Thread(target=_pipe, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=_pipe, args=(upstream, client), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
 
-
-def _pipe(source, destination):
-    try:
-        while data := source.recv(65536):
-            destination.sendall(data)
-    except OSError:
-        pass
-    _close(source)
-    _close(destination)
+    def _pipe(self, source, destination):
+        try:
+            while data := source.recv(65536):
+                if not self._silent.is_set():
+                    destination.sendall(data)
+        except OSError:
+            pass
+        _close(source)
+        _close(destination)
 
 
 def _abort(sock):

@@ -1,10 +1,12 @@
 """MariaDB going away for real (a TCP proxy the test cuts): 503 fast, no half-made rows, recovery by itself."""
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
 
 from aiteni import create_app
+from config import engine_options
 from aiteni.extensions import db
 from mariadb import empty_tables, throwaway_database, through
 from tcp_proxy import TcpProxy
@@ -102,6 +104,46 @@ def test_every_endpoint_answers_503_within_3_s_while_down_then_recovers(app, pro
         assert response.status_code == 200, (path, response.get_json())
     again = client.post("/api/auth/login", json={"code": "alice", **PROFILE}).get_json()["data"]
     assert client.delete("/api/user", headers={"Authorization": f"Bearer {again['token']}"}).status_code == 200
+
+
+def test_a_database_gone_silent_still_gets_503_within_3_s(app, proxy):
+    """A network that drops packets: no reset, no refusal at first, only silence."""
+    client = app.test_client()
+    alice = client.post("/api/auth/login", json={"code": "alice", **PROFILE}).get_json()["data"]
+    bearer = {"Authorization": f"Bearer {alice['token']}"}
+
+    proxy.freeze()
+    for method, path, kwargs in every_endpoint(alice, 1)[:6]:
+        started = time.monotonic()
+        response = getattr(client, method)(path, **kwargs)
+        assert time.monotonic() - started < 3, path
+        assert (response.status_code, response.get_json()) == (503, DOWN), path
+
+    proxy.restore()
+    assert client.post("/api/auth/verify", headers=bearer).status_code == 200
+
+
+def test_requests_queued_for_a_stuck_pool_get_503_not_500(mariadb_url, proxy, fake_wechat, tmp_path):
+    """One connection, stuck on a silent database: the request waiting for it gives up with 503."""
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": through(mariadb_url, proxy.port),
+            "SQLALCHEMY_ENGINE_OPTIONS": {**engine_options("mysql"), "pool_size": 1, "max_overflow": 0, "pool_timeout": 0.5},
+            "WECHAT_API_BASE": fake_wechat.base_url,
+            "LOG_DIR": str(tmp_path / "logs"),
+        }
+    )
+    assert app.test_client().get("/api/health").status_code == 200
+    proxy.freeze()
+
+    def login(code):
+        return app.test_client().post("/api/auth/login", json={"code": code, **PROFILE})
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(login, ["erin", "frank"]))
+    assert [(a.status_code, a.get_json()) for a in answers] == [(503, DOWN), (503, DOWN)]
+    with app.app_context():
+        db.engine.dispose()
 
 
 def cut_after(app, proxy, statement_start):
