@@ -3,9 +3,11 @@
 Flask-Limiter does the counting; this module only wires it to the views. Each
 limit string is read from the app's settings when a request is counted, so the
 numbers are whatever RATELIMIT_* says for this app. The 429 itself is shaped
-by errors.py like every other error; Flask-Limiter adds Retry-After.
+by errors.py like every other error, with `retry_after()` from here.
 """
 import logging
+import math
+import time
 
 from flask import current_app, request
 from flask_jwt_extended import decode_token
@@ -39,6 +41,15 @@ def user_or_ip():
         except (PyJWTError, JWTExtendedException):
             pass
     return "ip:" + client_ip()
+
+
+def retry_after(error):
+    """Whole seconds until the window of the limit that refused this request ends."""
+    try:
+        resets_at = limiter.current_limit.window[0]
+    except Exception:  # the storage died since it counted this request: any backend, any error
+        return error.limit.limit.get_expiry()
+    return max(1, math.ceil(resets_at - time.time()))
 
 
 def _setting(name):
@@ -82,7 +93,6 @@ def init_app(app):
     # Fail open: with the storage down, count in this process's memory instead, and never fail a request.
     config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
-    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     if config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
         config.setdefault(
             "RATELIMIT_STORAGE_OPTIONS",

@@ -59,7 +59,7 @@ def bearer(response):
 def assert_too_many(response):
     assert response.status_code == 429
     assert response.get_json() == TOO_MANY
-    assert 0 <= int(response.headers["Retry-After"]) <= 60
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
 
 
 def test_login_allows_30_a_minute_per_ip_and_spares_wechat_after(make_app, fake_wechat):
@@ -114,6 +114,17 @@ def test_everything_else_allows_600_a_minute_per_ip(make_app):
         assert client.get("/api/version").status_code == 200
     assert_too_many(client.get("/api/version"))
     assert client.get("/api/version", environ_base={"REMOTE_ADDR": "10.0.0.7"}).status_code == 200
+    assert client.get("/api/health").status_code == 200  # each endpoint counts on its own
+
+
+def test_retry_after_says_when_the_window_ends_and_only_on_429(make_app):
+    client = make_app(RATELIMIT_DEFAULT="1 per 5 seconds").test_client()
+    allowed = client.get("/api/version")
+    assert allowed.status_code == 200 and "Retry-After" not in allowed.headers
+    refused = client.get("/api/version")
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 5
+    time.sleep(int(refused.headers["Retry-After"]))
+    assert client.get("/api/version").status_code == 200
 
 
 def test_every_number_comes_from_the_settings(make_app):
