@@ -64,7 +64,8 @@ class Config:
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", "1")
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     # Flask-Limiter strings ("30 per minute", "5/second; 100/hour"). Login and refresh count per
-    # client IP (generous: many phones share one carrier NAT address), writes per user, the rest per IP.
+    # client IP (generous: many phones share one carrier NAT address), writes per user (one budget
+    # for all of them), every other endpoint per client IP and endpoint.
     RATELIMIT_LOGIN = _env("RATELIMIT_LOGIN", "30 per minute")
     RATELIMIT_REFRESH = _env("RATELIMIT_REFRESH", "30 per minute")
     RATELIMIT_WRITE = _env("RATELIMIT_WRITE", "60 per minute")

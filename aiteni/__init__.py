@@ -82,7 +82,6 @@ def configure_logging(app):
 
 
 def trust_proxies(app):
-    """Behind PROXY_FIX_X_FOR proxies, the client is the address the nearest of them appended to
-    X-Forwarded-For; without it, the header is a client's claim and ignored."""
+    """Behind PROXY_FIX_X_FOR proxies the client is who they say (X-Forwarded-For); otherwise the header is ignored."""
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])

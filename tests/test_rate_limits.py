@@ -96,7 +96,7 @@ def test_writes_share_60_a_minute_per_user_not_per_ip(make_app):
     assert client.post("/api/evaluation/save", json=RECORD, headers=bob).status_code == 200
 
 
-def test_write_budget_of_a_forged_token_is_its_senders_ip(make_app, auth):
+def test_write_budget_of_a_forged_token_is_its_senders_ip(make_app):
     app = make_app(RATELIMIT_WRITE="2 per minute")
     client = app.test_client()
     alice = bearer(login(client, "alice"))

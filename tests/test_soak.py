@@ -118,8 +118,9 @@ def test_2000_mixed_requests_from_16_threads(mariadb_url, fake_wechat, tmp_path)
         assert not [s for s in statuses if s >= 500], statuses
         assert statuses == {200: REQUESTS}, statuses
         for user in USERS:
-            token = requests.post(f"{base}/api/auth/login", json={"code": user, **PROFILE}, timeout=15).json()["data"]["token"]
-            history = requests.get(f"{base}/api/evaluation/history", headers={"Authorization": f"Bearer {token}"}, timeout=15)
+            login = requests.post(f"{base}/api/auth/login", json={"code": user, **PROFILE}, timeout=15)
+            bearer = {"Authorization": "Bearer " + login.json()["data"]["token"]}
+            history = requests.get(f"{base}/api/evaluation/history", headers=bearer, timeout=15)
             assert history.json()["data"]["total"] == tally[user], user
 
     assert not list((tmp_path / "logs").glob("error-*.log"))  # not one error logged
