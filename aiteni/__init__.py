@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 __version__ = "1.0.0"
 
@@ -26,11 +27,13 @@ def create_app(config=None):
             raise ConfigError(problem)
 
     app.url_map.strict_slashes = False
+    configure_logging(app)
     register_extensions(app)
     register_blueprints(app)
+    register_rate_limits(app)
     register_error_handlers(app)
     register_commands(app)
-    configure_logging(app)
+    trust_proxies(app)
     return app
 
 
@@ -54,6 +57,12 @@ def register_blueprints(app):
     app.register_blueprint(service.bp)
 
 
+def register_rate_limits(app):
+    from . import ratelimit
+
+    ratelimit.init_app(app)
+
+
 def register_error_handlers(app):
     from .errors import register_error_handlers as register
 
@@ -70,3 +79,9 @@ def configure_logging(app):
     from .logs import configure_logging as configure
 
     configure(app)
+
+
+def trust_proxies(app):
+    """Behind PROXY_FIX_X_FOR proxies the client is who they say (X-Forwarded-For); otherwise the header is ignored."""
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
