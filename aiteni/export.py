@@ -25,8 +25,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _RECORDS = sa.select(
     EvaluationRecord.id,
     EvaluationRecord.user_id,
-    User.username,
-    User.wechat_nickname.label("nickname"),
     EvaluationRecord.total_level,
     EvaluationRecord.rounded_level,
     EvaluationRecord.level_label,
@@ -35,7 +33,10 @@ _RECORDS = sa.select(
     EvaluationRecord.dimension_scores,
     EvaluationRecord.dimension_comments,
     EvaluationRecord.answers,
-).join(User, User.id == EvaluationRecord.user_id)
+)
+_USERS = sa.select(User.id, User.username, User.wechat_nickname).where(
+    User.id.in_(sa.bindparam("ids", expanding=True))
+)
 
 
 def _cell(value):
@@ -64,7 +65,11 @@ class Export:
         return query
 
     def _batches(self, query):
-        """Lists of at most BATCH rows of `query`, in id order."""
+        """Lists of at most BATCH rows of `query`, in id order.
+
+        Each batch is a primary-key range read of the records table alone: joined
+        to the users, MariaDB plans users first and sorts every record per batch.
+        """
         query = self._scoped(query).order_by(EvaluationRecord.id).limit(BATCH)
         after = 0
         while True:
@@ -73,6 +78,18 @@ class Export:
                 return
             yield rows
             after = rows[-1].id
+
+    def _records(self):
+        """(record row, username, nickname) for every record, a batch at a time."""
+        for rows in self._batches(_RECORDS):
+            ids = sorted({row.user_id for row in rows})
+            users = {user.id: user for user in db.session.execute(_USERS, {"ids": ids})}
+            # A user deleted mid-export took their records along: leave those out.
+            yield [
+                (row, users[row.user_id].username, users[row.user_id].wechat_nickname)
+                for row in rows
+                if row.user_id in users
+            ]
 
     def dimension_keys(self):
         """Every dimension name, so each gets its own CSV column: a first pass over one column only."""
@@ -87,26 +104,26 @@ class Export:
         dimensions = self.dimension_keys()
         writer = csv.writer(out)
         writer.writerow(BASE_COLUMNS + [f"dim_{key}" for key in dimensions] + JSON_COLUMNS)
-        for rows in self._batches(_RECORDS):
-            for row in rows:
+        for batch in self._records():
+            for row, username, nickname in batch:
                 base = [
-                    row.id, row.user_id, _cell(row.username), _cell(row.nickname), row.total_level,
+                    row.id, row.user_id, _cell(username), _cell(nickname), row.total_level,
                     row.rounded_level, _cell(row.level_label), _cell(row.summary_text), iso_utc(row.created_at),
                 ]
                 scores = [row.dimension_scores.get(key, "") for key in dimensions]
                 texts = [orjson.dumps(row.dimension_comments).decode(), orjson.dumps(row.answers).decode()]
                 writer.writerow(base + scores + texts)
-            progress(len(rows))
+            progress(len(batch))
 
     def write_jsonl(self, out, progress):
         """One JSON object per line, with the record's JSON fields as they are stored."""
-        for rows in self._batches(_RECORDS):
-            for row in rows:
+        for batch in self._records():
+            for row, username, nickname in batch:
                 line = {
                     "record_id": row.id,
                     "user_id": row.user_id,
-                    "username": row.username,
-                    "nickname": row.nickname,
+                    "username": username,
+                    "nickname": nickname,
                     "total_level": row.total_level,
                     "rounded_level": row.rounded_level,
                     "level_label": row.level_label,
@@ -117,4 +134,4 @@ class Export:
                     "answers": row.answers,
                 }
                 out.write(orjson.dumps(line).decode() + "\n")
-            progress(len(rows))
+            progress(len(batch))

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 
 from aiteni import export
 from aiteni.extensions import db
-from aiteni.models import EvaluationRecord
+from aiteni.models import EvaluationRecord, User
+from query_plans import explain, extras, statements_with_order_by
 
 ROOT = Path(__file__).resolve().parent.parent
 EMOJI_NICKNAME = "网球🎾小王"
@@ -215,12 +216,8 @@ def insert_records(app, count):
     """`count` records for one fresh user, straight into the table."""
     with app.app_context():
         user_id = db.session.execute(
-            sa.text(
-                "INSERT INTO aiteni_user (username, wechat_openid, wechat_nickname, wechat_avatar, created_at, updated_at)"
-                " VALUES (:name, :name, '批量', '', :now, :now)"
-            ),
-            {"name": f"bulk{count}", "now": datetime(2025, 1, 1)},
-        ).lastrowid
+            sa.insert(User).values(username=f"bulk{count}", wechat_openid=f"bulk{count}", wechat_nickname="批量")
+        ).inserted_primary_key[0]
         row = {
             "user_id": user_id, "total_level": 4.0, "rounded_level": 4.0, "level_label": "进阶选手",
             "dimension_scores": {"serve": 4.0, "volley": 3.5}, "dimension_comments": {"serve": "发球稳定" * 20},
@@ -256,3 +253,26 @@ def test_export_streams_in_batches_with_flat_memory(app, runner, tmp_path, monke
     ids = [json.loads(line)["record_id"] for line in lines]
     assert len(ids) == 3000 and ids == sorted(set(ids))
     assert large < small * 2, (small, large)
+
+
+def test_export_batches_read_by_primary_key_without_sorting(app, runner, tmp_path, two_users, monkeypatch):
+    """Each batch must walk the records' primary key: a plan that sorts the table per batch never finishes at scale."""
+    monkeypatch.setattr(export, "BATCH", 10)
+    insert_records(app, 40)
+    with app.app_context():
+        engine = db.engine
+    with statements_with_order_by(engine) as statements:
+        for fmt in ("csv", "jsonl"):
+            out = tmp_path / f"records.{fmt}"
+            result = run_export(runner, "--out", str(out), "--format", fmt, "--since", "2000-01-01")
+            assert result.exit_code == 0, result.output
+    assert len(statements) >= 3 * (42 // 10 + 1)  # the dimension pass and both writes, batch by batch
+
+    for statement, parameters in statements:
+        plan = explain(engine, statement, parameters)
+        if engine.dialect.name == "sqlite":
+            assert "SEARCH aiteni_evaluation_record USING INTEGER PRIMARY KEY" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
+        elif "Impossible WHERE" not in extras(plan):  # else the last, empty batch: no row can match its key range
+            assert plan[0]["table"] == "aiteni_evaluation_record" and plan[0]["key"] == "PRIMARY", plan
+            assert "filesort" not in extras(plan) and "temporary" not in extras(plan), plan

@@ -1,5 +1,4 @@
 """Evaluation records: save, paged history, read and delete, each user seeing only their own."""
-import copy
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +13,7 @@ from aiteni import evaluations
 from aiteni.errors import BadRequest
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord
+from query_plans import explain, extras, statements_with_order_by
 
 BAD_RECORD = {"code": 400, "msg": "评测数据格式错误"}
 BAD_PAGE = {"code": 400, "msg": "分页参数错误"}
@@ -157,7 +157,8 @@ def test_whole_numbers_are_accepted_as_levels(client, auth):
     headers = auth.headers()
     record_id = save(client, headers, payload(total_level=4, rounded_level=4, dimension_scores={"serve": 5}))
     record = client.get(f"/api/evaluation/result/{record_id}", headers=headers).get_json()["data"]
-    assert record["total_level"] == 4.0 and record["rounded_level"] == 4.0 and record["dimension_scores"] == {"serve": 5}
+    assert (record["total_level"], record["rounded_level"]) == (4.0, 4.0)
+    assert record["dimension_scores"] == {"serve": 5}
 
 
 # --- validation: every rule rejects, and nothing is stored -----------------------------------
@@ -240,7 +241,7 @@ REJECTED = {
 
 @pytest.mark.parametrize("change", REJECTED.values(), ids=REJECTED.keys())
 def test_each_validation_rule_rejects_and_stores_nothing(app, client, auth, change):
-    body = copy.deepcopy(edge_payload())
+    body = edge_payload()
     change(body)
     response = client.post(SAVE, json=body, headers=auth.headers())
     assert response.status_code == 400
@@ -461,28 +462,18 @@ def test_history_query_uses_the_user_created_id_index(app, client, auth):
         )
         db.session.commit()
 
-    statements = []
-
-    def capture(_conn, _cursor, statement, parameters, _context, _executemany):
-        if "ORDER BY" in statement:
-            statements.append((statement, parameters))
-
     with app.app_context():
         engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with statements_with_order_by(engine) as statements:
         response = client.get(HISTORY, query_string={"page": 2}, headers=auth.bearer(users[1]["token"]))
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", capture)
     assert response.status_code == 200 and len(response.get_json()["data"]["records"]) == 10
     [(statement, parameters)] = statements
 
-    with engine.connect() as connection:
-        if engine.dialect.name == "sqlite":
-            plan = " | ".join(row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
-            assert f"INDEX {HISTORY_INDEX} (user_id=?)" in plan, plan
-            assert "TEMP B-TREE" not in plan, plan
-        else:
-            [row] = connection.exec_driver_sql("EXPLAIN " + statement, parameters).mappings().all()
-            assert row["key"] == HISTORY_INDEX, dict(row)
-            assert "filesort" not in (row["Extra"] or ""), dict(row)
+    plan = explain(engine, statement, parameters)
+    if engine.dialect.name == "sqlite":
+        assert f"INDEX {HISTORY_INDEX} (user_id=?)" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+    else:
+        [row] = plan
+        assert row["key"] == HISTORY_INDEX, row
+        assert "filesort" not in extras(plan), row
