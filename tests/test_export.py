@@ -2,7 +2,6 @@
 import csv
 import json
 import os
-import pty
 import subprocess
 import sys
 import tracemalloc
@@ -166,13 +165,13 @@ def test_bad_since_date_is_a_one_line_error(runner, tmp_path, since):
     assert not out.exists()
 
 
-def test_unwritable_path_is_a_one_line_error(runner, tmp_path, two_users):
-    missing_dir = tmp_path / "no" / "such" / "dir" / "records.csv"
-    line = one_line_error(run_export(runner, "--out", str(missing_dir)))
-    assert line == f"Error: cannot write {missing_dir}: No such file or directory"
-
-    line = one_line_error(run_export(runner, "--out", str(tmp_path)))
-    assert line == f"Error: cannot write {tmp_path}: Is a directory"
+@pytest.mark.parametrize("where", ["missing directory", "a directory"])
+def test_unwritable_path_is_a_one_line_error(runner, tmp_path, two_users, where):
+    out = tmp_path / "no" / "such" / "dir" / "records.csv" if where == "missing directory" else tmp_path
+    line = one_line_error(run_export(runner, "--out", str(out)))
+    # The reason is the operating system's own words ("No such file or directory", "Is a directory", ...).
+    prefix = f"Error: cannot write {out}: "
+    assert line.startswith(prefix) and len(line) > len(prefix)
 
 
 def test_no_progress_bar_when_not_on_a_terminal(runner, tmp_path, two_users):
@@ -183,6 +182,7 @@ def test_no_progress_bar_when_not_on_a_terminal(runner, tmp_path, two_users):
 
 def test_progress_bar_on_a_terminal(database_url, tmp_path, two_users):
     """A real `flask` process whose stderr is a pseudo-terminal draws the bar there."""
+    pty = pytest.importorskip("pty", reason="pseudo-terminals are POSIX only")
     out = tmp_path / "records.csv"
     env = {
         **os.environ, "AITENI_ENV": "development", "DATABASE_URL": database_url,
