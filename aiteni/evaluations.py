@@ -13,8 +13,14 @@ NO_RECORD = "记录不存在"
 MAX_DIMENSIONS = 50
 MAX_ANSWERS = 200
 MAX_PAGE_SIZE = 50
-MAX_PAGE = 1_000_000
 MAX_ID = 2**63 - 1
+# Any page a BIGINT offset can name is valid; pages past the end are simply empty.
+MAX_PAGE = MAX_ID
+
+
+def iso_utc(moment):
+    """A naive UTC datetime as ISO 8601 with a Z, which JavaScript's `new Date(...)` reads as UTC."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _level(value):
@@ -22,7 +28,7 @@ def _level(value):
 
 
 def _mapping(value, max_items, value_ok, required=False):
-    """A dict of 1..32-character string keys whose values pass `value_ok`; None when absent."""
+    """A dict of 1..32-character string keys whose values pass `value_ok`; {} when absent and optional."""
     if value is None and not required:
         return {}
     if not isinstance(value, dict) or len(value) > max_items:
@@ -78,7 +84,7 @@ def as_dict(record):
         "dimension_comments": record.dimension_comments,
         "summary_text": record.summary_text,
         "answers": record.answers,
-        "created_at": record.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": iso_utc(record.created_at),
     }
 
 
@@ -95,8 +101,10 @@ _COUNT = sa.select(sa.func.count()).select_from(EvaluationRecord).where(Evaluati
 def history(user_id, page, page_size):
     """One page of the user's records, newest first, with the total."""
     total = db.session.scalar(_COUNT, {"uid": user_id})
-    records = db.session.scalars(
-        _HISTORY, {"uid": user_id, "limit": page_size, "offset": (page - 1) * page_size}
+    offset = (page - 1) * page_size
+    # Past the end there is nothing to fetch, and a huge page must not reach the database as an offset.
+    records = [] if offset >= total else db.session.scalars(
+        _HISTORY, {"uid": user_id, "limit": page_size, "offset": offset}
     ).all()
     return {"total": total, "page": page, "page_size": page_size, "records": [as_dict(r) for r in records]}
 
