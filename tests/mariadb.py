@@ -13,9 +13,9 @@ from sqlalchemy.engine import make_url
 import config
 from aiteni import create_app
 from aiteni.extensions import db
+from conftest import TABLES
 
 LOCAL_SERVER = "mysql+pymysql://root@127.0.0.1:3306/?charset=utf8mb4"
-TABLES = ["aiteni_refresh_token", "aiteni_login_session", "aiteni_evaluation_record", "aiteni_user"]
 
 
 def server_url():

@@ -11,6 +11,8 @@ from aiteni.extensions import db
 from mariadb import empty_tables, throwaway_database, through
 from tcp_proxy import TcpProxy
 
+pytestmark = pytest.mark.services
+
 DOWN = {"code": 503, "msg": "服务暂不可用"}
 RECORD = {
     "answers": {"Q1": "Q1_A3"},

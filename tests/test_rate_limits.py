@@ -178,6 +178,7 @@ def redis_prefix():
     store.close()
 
 
+@pytest.mark.services
 def test_two_server_processes_share_one_budget_through_redis(redis_prefix):
     settings = {
         "RATELIMIT_ENABLED": True,
@@ -194,6 +195,7 @@ def test_two_server_processes_share_one_budget_through_redis(redis_prefix):
             assert "Retry-After" in refused.headers
 
 
+@pytest.mark.services
 def test_redis_going_away_fails_open_and_is_logged_once(make_app, redis_prefix, tmp_path):
     proxy = TcpProxy("127.0.0.1", 6379).start()
     client = make_app(

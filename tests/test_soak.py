@@ -94,6 +94,7 @@ def mariadb_url():
 
 
 @pytest.mark.slow
+@pytest.mark.services
 def test_2000_mixed_requests_from_16_threads(mariadb_url, fake_wechat, tmp_path):
     settings = {
         "SQLALCHEMY_DATABASE_URI": mariadb_url.render_as_string(hide_password=False),
