@@ -71,6 +71,9 @@ class Config:
 
     MAX_CONTENT_LENGTH = 64 * 1024
 
+    # The Swagger UI page at /api/docs (/api/openapi.json is always served).
+    API_DOCS = _flag("API_DOCS", "1")
+
 
 class DevelopmentConfig(Config):
     """Local use: embedded SQLite, dev login allowed."""
@@ -95,6 +98,7 @@ class ProductionConfig(Config):
     """Deployed: `validate_production` must pass before the app starts."""
 
     ENV_NAME = "production"
+    API_DOCS = _flag("API_DOCS")
 
 
 CONFIGS = {

@@ -13,8 +13,9 @@ NO_RECORD = "记录不存在"
 MAX_DIMENSIONS = 50
 MAX_ANSWERS = 200
 MAX_PAGE_SIZE = 50
-MAX_PAGE = 1_000_000
 MAX_ID = 2**63 - 1
+# Any page >= 1 is valid (API.md); pages past the end are empty. The bound only keeps it an int64.
+MAX_PAGE = MAX_ID
 
 
 def _level(value):
@@ -95,9 +96,11 @@ _COUNT = sa.select(sa.func.count()).select_from(EvaluationRecord).where(Evaluati
 def history(user_id, page, page_size):
     """One page of the user's records, newest first, with the total."""
     total = db.session.scalar(_COUNT, {"uid": user_id})
-    records = db.session.scalars(
-        _HISTORY, {"uid": user_id, "limit": page_size, "offset": (page - 1) * page_size}
-    ).all()
+    offset = (page - 1) * page_size
+    # Past the end, skip the query: a huge offset would overflow the database's integer.
+    records = []
+    if offset < total:
+        records = db.session.scalars(_HISTORY, {"uid": user_id, "limit": page_size, "offset": offset}).all()
     return {"total": total, "page": page, "page_size": page_size, "records": [as_dict(r) for r in records]}
 
 
