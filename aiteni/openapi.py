@@ -8,6 +8,9 @@ from . import __version__, auth, evaluations, tokens, users, wechat
 from .errors import BAD_JSON, HTTP_MESSAGES, UNAVAILABLE
 
 MAX_INT64 = 2**63 - 1
+# Text the server trims (str.strip) must keep a character that is not whitespace. Python's
+# whitespace spelled out, because a pattern's `\s` means something else in JSON Schema (ECMA-262).
+NOT_BLANK = r"[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 TOKEN_401 = [tokens.INVALID, tokens.EXPIRED, tokens.USER_GONE, tokens.REVOKED]
 
@@ -62,8 +65,8 @@ def _authenticated(missing=tokens.LOGIN_FIRST):
     return {"401": _error(401, [missing, *TOKEN_401], "Missing, invalid, expired or revoked token")}
 
 
-def _body(schema, required=True):
-    return {"required": required, "content": {"application/json": {"schema": schema}}}
+def _body(schema, example, required=True):
+    return {"required": required, "content": {"application/json": {"schema": schema, "example": example}}}
 
 
 RECORD_ID = {
@@ -130,7 +133,7 @@ SCHEMAS = {
         "required": ["result"],
         "properties": {
             "answers": {
-                "type": "object",
+                "type": ["object", "null"],
                 "maxProperties": evaluations.MAX_ANSWERS,
                 "propertyNames": {"minLength": 1, "maxLength": 32},
                 "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 32},
@@ -141,7 +144,7 @@ SCHEMAS = {
                 "properties": {
                     "total_level": _ref("Level"),
                     "rounded_level": {"allOf": [_ref("Level")], "multipleOf": 0.5},
-                    "level_label": {"type": "string", "minLength": 1, "maxLength": 32},
+                    "level_label": {"type": "string", "minLength": 1, "maxLength": 32, "pattern": NOT_BLANK},
                     "dimension_scores": {
                         "type": "object",
                         "maxProperties": evaluations.MAX_DIMENSIONS,
@@ -149,12 +152,12 @@ SCHEMAS = {
                         "additionalProperties": _ref("Level"),
                     },
                     "dimension_comments": {
-                        "type": "object",
+                        "type": ["object", "null"],
                         "maxProperties": evaluations.MAX_DIMENSIONS,
                         "propertyNames": {"minLength": 1, "maxLength": 32},
                         "additionalProperties": {"type": "string", "maxLength": 500},
                     },
-                    "summary_text": {"type": "string", "maxLength": 2000},
+                    "summary_text": {"type": ["string", "null"], "maxLength": 2000},
                 },
             },
         },
@@ -195,6 +198,16 @@ SCHEMAS = {
     },
 }
 
+RECORD_EXAMPLE = {
+    "answers": {"Q1": "Q1_A3", "Q2": "Q2_A4"},
+    "result": {
+        "total_level": 3.62, "rounded_level": 3.5, "level_label": "发展中业余选手",
+        "dimension_scores": {"baseline": 3.0, "forehand": 3.8},
+        "dimension_comments": {"forehand": "正手已经是你的核心武器"},
+        "summary_text": "整体来看……",
+    },
+}
+
 LOGIN_400 = [
     BAD_JSON, auth.NO_CODE, users.NEED_PROFILE, users.BAD_PROFILE, wechat.InvalidCode.message,
     wechat.RateLimited.message, wechat.MisConfigured.message,
@@ -209,14 +222,14 @@ PATHS = {
                 "type": "object",
                 "required": ["code", "avatarUrl", "nickName"],
                 "properties": {
-                    "code": {"type": "string", "minLength": 1, "maxLength": 128},
+                    "code": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": NOT_BLANK},
                     "avatarUrl": {
                         "type": "string", "maxLength": 512, "pattern": "^(https://|http://|wxfile://)",
                         "description": "As chooseAvatar gave it: wxfile://, http://tmp/ or https://",
                     },
-                    "nickName": {"type": "string", "minLength": 1, "maxLength": 64},
+                    "nickName": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NOT_BLANK},
                 },
-            }),
+            }, {"code": "0a3Xyz000abcDEF", "avatarUrl": "wxfile://tmp_3f2a.png", "nickName": "张三"}),
             "responses": {
                 "200": _ok("登录成功", _ref("LoginData")),
                 "400": _error(400, LOGIN_400, "Bad body, bad profile, or WeChat refused the code"),
@@ -260,7 +273,7 @@ PATHS = {
                 "type": "object",
                 "required": ["refreshToken"],
                 "properties": {"refreshToken": {"type": "string"}},
-            }),
+            }, {"refreshToken": "rt_3q2-7wEvhxTbMuFl0bvd8A0QJzPZqVnbQJ5f8gqBEXs"}),
             "responses": {
                 "200": _ok("刷新成功", _ref("TokenPair")),
                 "400": _error(400, [BAD_JSON], "Body not a JSON object"),
@@ -275,7 +288,9 @@ PATHS = {
             "summary": "End this login session, or every session with `all: true`",
             "security": SECURED,
             "requestBody": _body(
-                {"type": "object", "properties": {"all": {"type": "boolean"}}}, required=False
+                {"type": "object", "properties": {"all": {"type": ["boolean", "null"], "description": "null: absent"}}},
+                {"all": True},
+                required=False,
             ),
             "responses": {
                 "200": _ok("已退出登录"),
@@ -302,13 +317,13 @@ PATHS = {
                 "type": "object",
                 "minProperties": 1,
                 "properties": {
-                    "nickName": {"type": "string", "minLength": 1, "maxLength": 64},
+                    "nickName": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NOT_BLANK},
                     "phone": {"type": ["string", "null"], "pattern": "^(1[0-9]{10})?$",
                               "description": "null or empty clears it"},
                     "realName": {"type": ["string", "null"], "maxLength": 32,
                                  "description": "null or blank clears it"},
                 },
-            }),
+            }, {"nickName": "张三", "phone": "13800138000", "realName": "张三"}),
             "responses": {
                 "200": _ok("更新成功"),
                 "400": _error(
@@ -333,7 +348,7 @@ PATHS = {
             "tags": ["evaluation"],
             "summary": "Store an evaluation record",
             "security": SECURED,
-            "requestBody": _body(_ref("RecordInput")),
+            "requestBody": _body(_ref("RecordInput"), RECORD_EXAMPLE),
             "responses": {
                 "200": _ok("保存成功", {
                     "type": "object",

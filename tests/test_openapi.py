@@ -106,7 +106,8 @@ def test_real_answers_conform_to_the_document(client, auth, contract):
         ("/api/evaluation/history", "GET", client.get("/api/evaluation/history?page=0", headers=headers)),
         ("/api/evaluation/result/{id}", "GET", client.get(f"/api/evaluation/result/{record_id}", headers=headers)),
         ("/api/evaluation/result/{id}", "GET", client.get("/api/evaluation/result/99999", headers=headers)),
-        ("/api/evaluation/delete/{id}", "DELETE", client.delete(f"/api/evaluation/delete/{record_id}", headers=headers)),
+        ("/api/evaluation/delete/{id}", "DELETE",
+         client.delete(f"/api/evaluation/delete/{record_id}", headers=headers)),
         ("/api/auth/refresh", "POST", client.post("/api/auth/refresh", json={"refreshToken": data["refreshToken"]})),
         ("/api/auth/refresh", "POST", client.post("/api/auth/refresh", json={"refreshToken": data["refreshToken"]})),
         ("/api/auth/login", "POST", client.post("/api/auth/login", json={"code": ""})),
@@ -146,8 +147,10 @@ def production_app_answers(tmp_path, **extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT_", "JWT_", "SECRET_KEY", "API_DOCS"))}
     env.update(
         AITENI_ENV="production", JWT_SECRET="p" * 40, WECHAT_APPID="wx-prod", WECHAT_APPSECRET="s" * 32,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'prod.db'}", LOG_DIR=str(tmp_path / "logs"), **extra,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'prod.db'}", LOG_DIR=str(tmp_path / "logs"),
     )
+    # Empty rather than missing, so a developer's .env cannot fill them in.
+    env.update({"SECRET_KEY": "", "WECHAT_DEV_LOGIN": "0", "API_DOCS": "", **extra})
     code = (
         "import wsgi; c = wsgi.app.test_client(); "
         "print(c.get('/api/docs').status_code, c.get('/api/openapi.json').status_code)"
@@ -163,3 +166,11 @@ def test_docs_page_is_off_in_production(tmp_path):
 
 def test_docs_page_in_production_with_api_docs_on(tmp_path):
     assert production_app_answers(tmp_path, API_DOCS="1") == ["200", "200"]
+
+
+def test_not_blank_pattern_is_exactly_what_str_strip_keeps():
+    """The document's "not blank" pattern and the server's str.strip() agree on every character."""
+    for code in range(0x110000):
+        char = chr(code)
+        if not 0xD800 <= code < 0xE000:
+            assert bool(re.fullmatch(openapi.NOT_BLANK, char)) == bool(char.strip()), hex(code)

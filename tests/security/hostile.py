@@ -49,5 +49,10 @@ class Forger:
         """A token assembled by hand: any header, any payload, any signature bytes."""
         return f"{b64(header)}.{b64(claims)}.{b64(signature) if signature else ''}"
 
+    def with_payload(self, claims):
+        """The real token's header and signature around another payload (claims or raw bytes)."""
+        header, _, signature = self.token.split(".")
+        return f"{header}.{b64(claims)}.{signature}"
+
     def now(self):
         return int(time.time())

@@ -52,7 +52,8 @@ def test_ids_in_bodies_do_not_choose_the_user(client, auth):
     assert client.get("/api/user/info", headers=alice).get_json()["data"]["nickName"] == "张三"
     assert client.get("/api/user/info", headers=mallory).get_json()["data"]["nickName"] == "被改了"
 
-    saved = client.post("/api/evaluation/save", json={**RECORD, "user_id": alice_id, "userId": alice_id}, headers=mallory)
+    hostile_record = {**RECORD, "user_id": alice_id, "userId": alice_id}
+    saved = client.post("/api/evaluation/save", json=hostile_record, headers=mallory)
     assert saved.status_code == 200
     assert client.get("/api/evaluation/history", headers=alice).get_json()["data"]["total"] == 0
 

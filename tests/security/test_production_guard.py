@@ -36,7 +36,7 @@ REFUSALS = {
     "no JWT_SECRET nor SECRET_KEY": ({"JWT_SECRET": ""}, "JWT_SECRET is not set"),
     "31-byte JWT_SECRET": ({"JWT_SECRET": "x" * 31}, "JWT_SECRET is too weak"),
     "placeholder change-me": ({"JWT_SECRET": "change-me"}, "JWT_SECRET is too weak"),
-    "weak SECRET_KEY standing in for JWT_SECRET": ({"JWT_SECRET": "", "SECRET_KEY": "secret"}, "JWT_SECRET is too weak"),
+    "weak SECRET_KEY standing in": ({"JWT_SECRET": "", "SECRET_KEY": "secret"}, "JWT_SECRET is too weak"),
     "no WECHAT_APPID": ({"WECHAT_APPID": ""}, "WECHAT_APPID and WECHAT_APPSECRET must be set"),
     "empty WECHAT_APPSECRET": ({"WECHAT_APPSECRET": ""}, "WECHAT_APPID and WECHAT_APPSECRET must be set"),
     "dev login 1": ({"WECHAT_DEV_LOGIN": "1"}, "WECHAT_DEV_LOGIN must be off in production"),
