@@ -70,6 +70,9 @@ class Config:
     SESSION_CACHE_SECONDS = float(_env("SESSION_CACHE_SECONDS", "1"))
 
     MAX_CONTENT_LENGTH = 64 * 1024
+    # Flask would answer OPTIONS with an empty text/html 200; every answer must be the JSON envelope
+    # (OPTIONS gets the 405 one). The mini-program makes no CORS preflights.
+    PROVIDE_AUTOMATIC_OPTIONS = False
 
     # The Swagger UI page at /api/docs (/api/openapi.json is always served).
     API_DOCS = _flag("API_DOCS", "1")

@@ -260,3 +260,12 @@ def test_ids_that_are_not_records(client, auth, method, template, record_id):
     response = client.open(template.format(record_id), method=method, headers=headers)
     assert answer(response) == envelope(404, NO_RECORD)
     assert client.get("/api/evaluation/history", headers=headers).get_json()["data"]["total"] == 1
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "TRACE", "PATCH", "PUT", "CONNECT", "PROPFIND"])
+@pytest.mark.parametrize("path", ["/api/user/info", "/api/auth/login", "/api/evaluation/result/1", "/api/user"])
+def test_other_methods_get_the_405_envelope(client, method, path):
+    response = client.open(path, method=method)
+    assert answer(response) == envelope(405, "请求方法不允许")
+    assert response.mimetype == "application/json"
+    assert "OPTIONS" not in response.headers["Allow"]

@@ -155,9 +155,10 @@ def test_token_outside_the_authorization_header_is_ignored(client, victim):
         ("Bearer " + "A" * 8 * 1024, INVALID),
         ("Bearer " + "A" * 64 * 1024, INVALID),
         ("Bearer " + "eyJhbGciOiJIUzI1NiJ9." + "A" * 8 * 1024 + ".sig", INVALID),
+        ("Bearer \u00e9\u00ff.\u00e9.\u00e9", INVALID),
     ],
     ids=["empty", "Bearer", "Bearer-space", "Bearer-spaces", "bearer x", "Basic x", "Basic creds", "Token x",
-         "Bearer a b", "Bearer x", "8 KB garbage", "64 KB garbage", "8 KB JWT-shaped"],
+         "Bearer a b", "Bearer x", "8 KB garbage", "64 KB garbage", "8 KB JWT-shaped", "Latin-1 bytes"],
 )
 def test_authorization_header_variants(client, header, expected):
     response = client.get("/api/user/info", headers={"Authorization": header})
