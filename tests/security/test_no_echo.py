@@ -1,5 +1,8 @@
 """No error answer echoes a token, an openid or a user id it was not asked for, and no log keeps a token."""
 import pytest
+import sqlalchemy as sa
+
+from aiteni.extensions import db
 
 from .hostile import PROTECTED
 
@@ -70,3 +73,17 @@ def test_logs_never_keep_a_token(app, client, victim, tmp_path, where):
     assert "/api/" in logged
     for secret in (token, refresh, token.split(".")[2], refresh[3:], app.config["JWT_SECRET"]):
         assert secret not in logged
+
+
+def test_the_database_keeps_no_token_and_answers_carry_no_session_key(app, client, auth):
+    login = auth.login("stored")
+    with app.app_context():
+        rows = db.session.execute(sa.text("SELECT token_hash FROM aiteni_refresh_token")).scalars().all()
+    assert rows and login["refreshToken"] not in rows
+    answers = [
+        client.post("/api/auth/login", json={"code": "stored", "nickName": "n", "avatarUrl": "https://a/b.png"}),
+        client.get("/api/user/info", headers=auth.bearer(login["token"])),
+        client.post("/api/auth/verify", headers=auth.bearer(login["token"])),
+    ]
+    for response in answers:
+        assert b"SKstored" not in response.data and b"session_key" not in response.data

@@ -185,3 +185,24 @@ def test_big_tokens_forged_with_another_key(client, victim):
     for size in (8 * 1024, 64 * 1024 - 2048):
         token = victim.sign(key="another-key-that-is-long-enough-0123456789", pad="x" * size)
         assert info(client, token).get_json() == INVALID
+
+
+def test_refresh_token_replay_revokes_the_whole_session(client, victim):
+    first = client.post("/api/auth/refresh", json={"refreshToken": victim.refresh_token}).get_json()["data"]
+    replay = client.post("/api/auth/refresh", json={"refreshToken": victim.refresh_token})
+    assert (replay.status_code, replay.get_json()) == (401, REVOKED)
+    for token in (victim.token, first["token"]):
+        assert info(client, token).get_json() == REVOKED
+    assert client.post("/api/auth/refresh", json={"refreshToken": first["refreshToken"]}).get_json() == REVOKED
+
+
+@pytest.mark.parametrize("ending", ["logout", "logout all", "account deletion"])
+def test_ended_sessions_reject_their_tokens_at_once(client, auth, victim, ending):
+    headers = auth.bearer(victim.token)
+    if ending == "account deletion":
+        assert client.delete("/api/user", headers=headers).status_code == 200
+    else:
+        body = {"all": True} if ending == "logout all" else None
+        assert client.post("/api/auth/logout", json=body, headers=headers).status_code == 200
+    assert info(client, victim.token).get_json() == REVOKED
+    assert client.post("/api/auth/refresh", json={"refreshToken": victim.refresh_token}).get_json() == REVOKED
