@@ -77,6 +77,12 @@ class Config:
     SESSION_CACHE_SECONDS = float(_env("SESSION_CACHE_SECONDS", "1"))
 
     MAX_CONTENT_LENGTH = 64 * 1024
+    # Flask would answer OPTIONS with an empty text/html 200; every answer must be the JSON envelope
+    # (OPTIONS gets the 405 one). The mini-program makes no CORS preflights.
+    PROVIDE_AUTOMATIC_OPTIONS = False
+
+    # The Swagger UI page at /api/docs (/api/openapi.json is always served).
+    API_DOCS = _flag("API_DOCS", "1")
 
 
 class DevelopmentConfig(Config):
@@ -102,6 +108,7 @@ class ProductionConfig(Config):
     """Deployed: `validate_production` must pass before the app starts."""
 
     ENV_NAME = "production"
+    API_DOCS = _flag("API_DOCS")
 
 
 CONFIGS = {

@@ -15,7 +15,10 @@ def create_app(config=None):
     """Builds the app: config.py's class for AITENI_ENV, then instance/config.py, then `config`."""
     import config as settings
 
-    app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR), instance_relative_config=True)
+    # No static folder: a JSON API has no files to serve at /static.
+    app = Flask(
+        __name__, instance_path=str(settings.INSTANCE_DIR), instance_relative_config=True, static_folder=None
+    )
     app.config.from_object(settings.config_class())
     app.config.from_pyfile("config.py", silent=True)
     if config:
@@ -50,11 +53,14 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from . import auth, records, service
+    from . import auth, docs, records, service
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(service.bp)
+    app.register_blueprint(docs.bp)
+    if app.config["API_DOCS"]:
+        app.register_blueprint(docs.ui)
 
 
 def register_rate_limits(app):

@@ -14,7 +14,7 @@ MAX_DIMENSIONS = 50
 MAX_ANSWERS = 200
 MAX_PAGE_SIZE = 50
 MAX_ID = 2**63 - 1
-# Any page a BIGINT offset can name is valid; pages past the end are simply empty.
+# Any page >= 1 is valid (API.md); pages past the end are empty. The bound only keeps it an int64.
 MAX_PAGE = MAX_ID
 
 
@@ -102,10 +102,10 @@ def history(user_id, page, page_size):
     """One page of the user's records, newest first, with the total."""
     total = db.session.scalar(_COUNT, {"uid": user_id})
     offset = (page - 1) * page_size
-    # Past the end there is nothing to fetch, and a huge page must not reach the database as an offset.
-    records = [] if offset >= total else db.session.scalars(
-        _HISTORY, {"uid": user_id, "limit": page_size, "offset": offset}
-    ).all()
+    # Past the end, skip the query: a huge offset would overflow the database's integer.
+    records = []
+    if offset < total:
+        records = db.session.scalars(_HISTORY, {"uid": user_id, "limit": page_size, "offset": offset}).all()
     return {"total": total, "page": page, "page_size": page_size, "records": [as_dict(r) for r in records]}
 
 

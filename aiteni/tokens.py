@@ -33,6 +33,7 @@ USER_GONE = "用户不存在"
 REVOKED = "登录已失效，请重新登录"
 
 REQUIRED_CLAIMS = ("sub", "exp", "iat", "jti", "type")
+HEADER_FIELDS = frozenset({"alg", "typ"})
 
 
 @dataclass(frozen=True)
@@ -182,9 +183,15 @@ def init_app(app):
 
 @jwt.decode_key_loader
 def _decode_key(header, unverified_claims):
-    # A token missing any claim we issue is not one of ours, even if correctly signed.
-    if header.get("alg") != "HS256" or any(c not in unverified_claims for c in REQUIRED_CLAIMS):
-        raise JWTDecodeError("missing claim or wrong algorithm")
+    # A token unlike those we issue is not ours, even if correctly signed: a missing claim,
+    # another type, or a header naming a key or an extension (kid, jku, jwk, x5u, crit...).
+    if (
+        header.get("alg") != "HS256"
+        or not HEADER_FIELDS.issuperset(header)
+        or any(c not in unverified_claims for c in REQUIRED_CLAIMS)
+        or unverified_claims["type"] != "access"
+    ):
+        raise JWTDecodeError("not a token this server issues")
     return current_app.config["JWT_SECRET_KEY"]
 
 

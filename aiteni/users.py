@@ -34,12 +34,12 @@ def check_login_profile(nickname, avatar_url):
         raise BadRequest(NEED_PROFILE)
     if not isinstance(nickname, str) or not isinstance(avatar_url, str):
         raise BadRequest(BAD_PROFILE)
-    nickname, avatar_url = nickname.strip(), avatar_url.strip()
-    if not nickname or not avatar_url:
+    if not nickname.strip() or not avatar_url.strip():
         raise BadRequest(NEED_PROFILE)
+    # Limits count what the client sent; the avatar is stored exactly as given (API.md).
     if len(nickname) > 64 or len(avatar_url) > 512 or not avatar_url.startswith(AVATAR_SCHEMES):
         raise BadRequest(BAD_PROFILE)
-    return nickname, avatar_url
+    return nickname.strip(), avatar_url
 
 
 def dev_wechat_session(code):
@@ -100,7 +100,7 @@ def info(user):
 
 
 def _nickname(value):
-    if not isinstance(value, str) or not value.strip() or len(value.strip()) > 64:
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
         raise BadRequest(BAD_NICKNAME)
     return value.strip()
 
@@ -117,7 +117,7 @@ def _phone(value):
 def _real_name(value):
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if not is_text(value.strip() if isinstance(value, str) else value, 32):
+    if not is_text(value, 32):
         raise BadRequest(BAD_REAL_NAME)
     return value.strip()
 
