@@ -63,6 +63,13 @@ class Config:
 
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", "1")
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    # Flask-Limiter strings ("30 per minute", "5/second; 100/hour"). Login and refresh count per
+    # client IP (generous: many phones share one carrier NAT address), writes per user (one budget
+    # for all of them), every other endpoint per client IP and endpoint.
+    RATELIMIT_LOGIN = _env("RATELIMIT_LOGIN", "30 per minute")
+    RATELIMIT_REFRESH = _env("RATELIMIT_REFRESH", "30 per minute")
+    RATELIMIT_WRITE = _env("RATELIMIT_WRITE", "60 per minute")
+    RATELIMIT_DEFAULT = _env("RATELIMIT_DEFAULT", "600 per minute")
     PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
 
     # Seconds a verified session stays cached in one process; other processes
@@ -70,6 +77,12 @@ class Config:
     SESSION_CACHE_SECONDS = float(_env("SESSION_CACHE_SECONDS", "1"))
 
     MAX_CONTENT_LENGTH = 64 * 1024
+    # Flask would answer OPTIONS with an empty text/html 200; every answer must be the JSON envelope
+    # (OPTIONS gets the 405 one). The mini-program makes no CORS preflights.
+    PROVIDE_AUTOMATIC_OPTIONS = False
+
+    # The Swagger UI page at /api/docs (/api/openapi.json is always served).
+    API_DOCS = _flag("API_DOCS", "1")
 
 
 class DevelopmentConfig(Config):
@@ -95,6 +108,7 @@ class ProductionConfig(Config):
     """Deployed: `validate_production` must pass before the app starts."""
 
     ENV_NAME = "production"
+    API_DOCS = _flag("API_DOCS")
 
 
 CONFIGS = {
@@ -113,7 +127,15 @@ def config_class():
 
 
 def engine_options(url):
-    """Pool settings per database: MySQL connections die quietly, SQLite ones do not."""
+    """Pool settings per database: MySQL connections die quietly, SQLite ones do not.
+
+    The timeouts bound how long a request waits for a database that is gone:
+    a dead pooled connection costs one read timeout (the pre-ping), the fresh
+    connection after it one connect timeout, so a request answers 503 within
+    about 3 s even when the network drops packets instead of refusing them.
+    Every statement here takes milliseconds; one that waits 2 s for a reply is
+    treated as a lost server.
+    """
     if url.startswith("mysql"):
         return {
             "pool_pre_ping": True,
@@ -121,7 +143,7 @@ def engine_options(url):
             "pool_size": 10,
             "max_overflow": 10,
             "pool_timeout": 3,
-            "connect_args": {"connect_timeout": 2, "read_timeout": 10, "write_timeout": 10},
+            "connect_args": {"connect_timeout": 1, "read_timeout": 2, "write_timeout": 2},
         }
     return {}
 

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 __version__ = "1.0.0"
 
@@ -15,7 +16,10 @@ def create_app(config=None):
     """Builds the app: config.py's class for AITENI_ENV, then instance/config.py, then `config`."""
     import config as settings
 
-    app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR), instance_relative_config=True)
+    # No static folder: a JSON API has no files to serve at /static.
+    app = Flask(
+        __name__, instance_path=str(settings.INSTANCE_DIR), instance_relative_config=True, static_folder=None
+    )
     app.config.from_object(settings.config_class())
     app.config.from_pyfile("config.py", silent=True)
     if config:
@@ -27,11 +31,13 @@ def create_app(config=None):
             raise ConfigError(problem)
 
     app.url_map.strict_slashes = False
+    configure_logging(app)
     register_extensions(app)
     register_blueprints(app)
+    register_rate_limits(app)
     register_error_handlers(app)
     register_commands(app)
-    configure_logging(app)
+    trust_proxies(app)
     return app
 
 
@@ -52,11 +58,20 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from . import auth, records, service
+    from . import auth, docs, records, service
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(service.bp)
+    app.register_blueprint(docs.bp)
+    if app.config["API_DOCS"]:
+        app.register_blueprint(docs.ui)
+
+
+def register_rate_limits(app):
+    from . import ratelimit
+
+    ratelimit.init_app(app)
 
 
 def register_error_handlers(app):
@@ -75,3 +90,9 @@ def configure_logging(app):
     from .logs import configure_logging as configure
 
     configure(app)
+
+
+def trust_proxies(app):
+    """Behind PROXY_FIX_X_FOR proxies the client is who they say (X-Forwarded-For); otherwise the header is ignored."""
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])

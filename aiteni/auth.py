@@ -52,7 +52,7 @@ def refresh():
 @tokens.auth_required()
 def logout():
     everywhere = json_body(optional=True).get("all")
-    if everywhere not in (None, True, False):
+    if everywhere is not None and not isinstance(everywhere, bool):
         raise BadRequest()
     if everywhere or current_user.session_id is None:
         sessions.revoke_all(current_user.id)

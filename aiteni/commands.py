@@ -12,16 +12,17 @@ sessions_cli = AppGroup("sessions", help="Login sessions.")
 
 
 def _date(_ctx, _param, value):
+    """--since as midnight UTC; a ClickException (not BadParameter) keeps the error to one line."""
     if value is None:
         return None
     try:
         return datetime.strptime(value, "%Y-%m-%d")
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2025-12-31") from None
+        raise click.ClickException(f"--since {value!r} is not a date like 2025-12-31") from None
 
 
 @records_cli.command("export")
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--out", "out_path", required=True, help="File to write.")
 @click.option("--since", callback=_date, help="Only records created on or after this UTC date (YYYY-MM-DD).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
 def export_records(out_path, since, fmt):
@@ -31,11 +32,13 @@ def export_records(out_path, since, fmt):
         out = open(out_path, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="")
     except OSError as error:
         raise click.ClickException(f"cannot write {out_path}: {error.strerror}") from None
-    total = export.count(since)
-    writer = export.write_csv if fmt == "csv" else export.write_jsonl
-    with out, click.progressbar(length=total, label="exporting", file=sys.stderr) as bar:
-        writer(out, since, bar.update)
-    click.echo(f"exported {total} records to {out_path}")
+    job = export.Export(since)
+    write = job.write_csv if fmt == "csv" else job.write_jsonl
+    # The bar is for a person watching: redirected or piped output stays clean.
+    bar = click.progressbar(length=job.total, label="exporting", file=sys.stderr, hidden=not sys.stderr.isatty())
+    with out, bar:
+        write(out, bar.update)
+    click.echo(f"exported {job.total} records to {out_path}")
 
 
 @sessions_cli.command("purge")

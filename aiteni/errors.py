@@ -6,10 +6,13 @@ shape the answer, so no view assembles error JSON by hand.
 import logging
 
 from flask import Flask
+from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from .envelope import error_response
+from .ratelimit import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +58,11 @@ class NotFound(ApiError):
 
 
 def _is_connection_error(error):
-    """True when the database could not be reached at all (as opposed to a bad query)."""
-    return isinstance(error, OperationalError) or (
+    """True when the database could not be reached (as opposed to a bad query).
+
+    A pool timeout counts: every connection is stuck on a database that does not answer.
+    """
+    return isinstance(error, (OperationalError, PoolTimeout)) or (
         isinstance(error, DBAPIError) and error.connection_invalidated
     )
 
@@ -74,6 +80,8 @@ def register_error_handlers(app: Flask) -> None:
         for name, value in error.get_headers():
             if name.lower() != "content-type":
                 response.headers[name] = value
+        if isinstance(error, RateLimitExceeded):
+            response.headers["Retry-After"] = str(retry_after(error))
         return response
 
     @app.errorhandler(Exception)

@@ -13,8 +13,14 @@ NO_RECORD = "记录不存在"
 MAX_DIMENSIONS = 50
 MAX_ANSWERS = 200
 MAX_PAGE_SIZE = 50
-MAX_PAGE = 1_000_000
 MAX_ID = 2**63 - 1
+# Any page >= 1 is valid (API.md); pages past the end are empty. The bound only keeps it an int64.
+MAX_PAGE = MAX_ID
+
+
+def iso_utc(moment):
+    """A naive UTC datetime as ISO 8601 with a Z, which JavaScript's `new Date(...)` reads as UTC."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _level(value):
@@ -22,7 +28,7 @@ def _level(value):
 
 
 def _mapping(value, max_items, value_ok, required=False):
-    """A dict of 1..32-character string keys whose values pass `value_ok`; None when absent."""
+    """A dict of 1..32-character string keys whose values pass `value_ok`; {} when absent and optional."""
     if value is None and not required:
         return {}
     if not isinstance(value, dict) or len(value) > max_items:
@@ -83,7 +89,7 @@ def as_dict(record):
         "dimension_comments": record.dimension_comments,
         "summary_text": record.summary_text,
         "answers": record.answers,
-        "created_at": record.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": iso_utc(record.created_at),
     }
 
 
@@ -99,9 +105,13 @@ _COUNT = sa.select(sa.func.count()).select_from(_RECORDS).where(_RECORDS.c.user_
 
 def history(user_id, page, page_size):
     """One page of the user's records, newest first, with the total."""
+    offset = (page - 1) * page_size
     with db.engine.connect() as connection:
         total = connection.scalar(_COUNT, {"uid": user_id})
-        rows = connection.execute(_HISTORY, {"uid": user_id, "limit": page_size, "offset": (page - 1) * page_size})
+        # Past the end, skip the query: a huge offset would overflow the database's integer.
+        rows = []
+        if offset < total:
+            rows = connection.execute(_HISTORY, {"uid": user_id, "limit": page_size, "offset": offset})
         records = [as_dict(row) for row in rows]
     return {"total": total, "page": page, "page_size": page_size, "records": records}
 

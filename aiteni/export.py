@@ -1,10 +1,15 @@
-"""Exports every evaluation record for admins: CSV for Excel, or JSON lines."""
+"""Exports every evaluation record for admins: CSV for Excel, or JSON lines.
+
+Rows are read in batches by keyset pagination (`id > last id seen`), as plain
+columns rather than ORM objects, so memory stays flat however many rows there are.
+"""
 import csv
 from datetime import datetime
 
 import orjson
 import sqlalchemy as sa
 
+from .evaluations import iso_utc
 from .extensions import db
 from .models import EvaluationRecord, User
 
@@ -13,79 +18,120 @@ BASE_COLUMNS = [
     "record_id", "user_id", "username", "nickname", "total_level", "rounded_level",
     "level_label", "summary_text", "created_at",
 ]
+JSON_COLUMNS = ["dimension_comments", "answers"]
+# Excel runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+_RECORDS = sa.select(
+    EvaluationRecord.id,
+    EvaluationRecord.user_id,
+    EvaluationRecord.total_level,
+    EvaluationRecord.rounded_level,
+    EvaluationRecord.level_label,
+    EvaluationRecord.summary_text,
+    EvaluationRecord.created_at,
+    EvaluationRecord.dimension_scores,
+    EvaluationRecord.dimension_comments,
+    EvaluationRecord.answers,
+)
+_USERS = sa.select(User.id, User.username, User.wechat_nickname).where(
+    User.id.in_(sa.bindparam("ids", expanding=True))
+)
 
 
-def _batches(since):
-    """Rows in id order, a batch at a time (keyset pagination keeps memory flat)."""
-    query = (
-        sa.select(EvaluationRecord, User.username, User.wechat_nickname)
-        .join(User, User.id == EvaluationRecord.user_id)
-        .order_by(EvaluationRecord.id)
-        .limit(BATCH)
-    )
-    if since is not None:
-        query = query.where(EvaluationRecord.created_at >= since)
-    last_id = 0
-    while True:
-        rows = db.session.execute(query.where(EvaluationRecord.id > last_id)).all()
-        if not rows:
-            return
-        yield rows
-        last_id = rows[-1][0].id
-        db.session.expunge_all()
+def _cell(value):
+    """Text Excel would evaluate as a formula gets a leading apostrophe, as Excel itself does."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
-def count(since):
-    query = sa.select(sa.func.count()).select_from(EvaluationRecord)
-    if since is not None:
-        query = query.where(EvaluationRecord.created_at >= since)
-    return db.session.scalar(query)
+class Export:
+    """The records to export, fixed when the export starts.
 
+    Rows saved after that are left out of every pass, so the CSV header,
+    the row count and the progress bar agree with what is written.
+    """
 
-def _dimension_keys(since):
-    """Every dimension name, so each gets its own CSV column (a first, light pass)."""
-    keys = set()
-    for rows in _batches(since):
-        for record, _, _ in rows:
-            keys.update(record.dimension_scores or {})
-    return sorted(keys)
+    def __init__(self, since: datetime | None = None):
+        self.since = since
+        self.last_id = db.session.scalar(sa.select(sa.func.max(EvaluationRecord.id))) or 0
+        self.total = db.session.scalar(self._scoped(sa.select(sa.func.count()).select_from(EvaluationRecord)))
 
+    def _scoped(self, query):
+        query = query.where(EvaluationRecord.id <= self.last_id)
+        if self.since is not None:
+            query = query.where(EvaluationRecord.created_at >= self.since)
+        return query
 
-def _row(record, username, nickname):
-    return {
-        "record_id": record.id,
-        "user_id": record.user_id,
-        "username": username,
-        "nickname": nickname,
-        "total_level": record.total_level,
-        "rounded_level": record.rounded_level,
-        "level_label": record.level_label,
-        "summary_text": record.summary_text,
-        "created_at": record.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
+    def _batches(self, query):
+        """Lists of at most BATCH rows of `query`, in id order.
 
+        Each batch is a primary-key range read of the records table alone: joined
+        to the users, MariaDB plans users first and sorts every record per batch.
+        """
+        query = self._scoped(query).order_by(EvaluationRecord.id).limit(BATCH)
+        after = 0
+        while True:
+            rows = db.session.execute(query.where(EvaluationRecord.id > after)).all()
+            if not rows:
+                return
+            yield rows
+            after = rows[-1].id
 
-def write_csv(out, since: datetime | None, progress):
-    """UTF-8 with a BOM, so Excel on Windows shows Chinese; one column per dimension."""
-    dimensions = _dimension_keys(since)
-    writer = csv.writer(out)
-    writer.writerow(BASE_COLUMNS + [f"dim_{key}" for key in dimensions])
-    for rows in _batches(since):
-        for record, username, nickname in rows:
-            scores = record.dimension_scores or {}
-            writer.writerow(list(_row(record, username, nickname).values()) + [scores.get(k, "") for k in dimensions])
-        progress(len(rows))
+    def _records(self):
+        """(record row, username, nickname) for every record, a batch at a time."""
+        for rows in self._batches(_RECORDS):
+            ids = sorted({row.user_id for row in rows})
+            users = {user.id: user for user in db.session.execute(_USERS, {"ids": ids})}
+            # A user deleted mid-export took their records along: leave those out.
+            yield [
+                (row, users[row.user_id].username, users[row.user_id].wechat_nickname)
+                for row in rows
+                if row.user_id in users
+            ]
 
+    def dimension_keys(self):
+        """Every dimension name, so each gets its own CSV column: a first pass over one column only."""
+        keys = set()
+        for rows in self._batches(sa.select(EvaluationRecord.id, EvaluationRecord.dimension_scores)):
+            for row in rows:
+                keys.update(row.dimension_scores)
+        return sorted(keys)
 
-def write_jsonl(out, since: datetime | None, progress):
-    """One JSON object per line, with the record's JSON fields as they are stored."""
-    for rows in _batches(since):
-        for record, username, nickname in rows:
-            row = _row(record, username, nickname)
-            row.update(
-                dimension_scores=record.dimension_scores,
-                dimension_comments=record.dimension_comments,
-                answers=record.answers,
-            )
-            out.write(orjson.dumps(row).decode() + "\n")
-        progress(len(rows))
+    def write_csv(self, out, progress):
+        """One column per dimension; the file should be opened as utf-8-sig so Excel reads Chinese."""
+        dimensions = self.dimension_keys()
+        writer = csv.writer(out)
+        writer.writerow(BASE_COLUMNS + [f"dim_{key}" for key in dimensions] + JSON_COLUMNS)
+        for batch in self._records():
+            for row, username, nickname in batch:
+                base = [
+                    row.id, row.user_id, _cell(username), _cell(nickname), row.total_level,
+                    row.rounded_level, _cell(row.level_label), _cell(row.summary_text), iso_utc(row.created_at),
+                ]
+                scores = [row.dimension_scores.get(key, "") for key in dimensions]
+                texts = [orjson.dumps(row.dimension_comments).decode(), orjson.dumps(row.answers).decode()]
+                writer.writerow(base + scores + texts)
+            progress(len(batch))
+
+    def write_jsonl(self, out, progress):
+        """One JSON object per line, with the record's JSON fields as they are stored."""
+        for batch in self._records():
+            for row, username, nickname in batch:
+                line = {
+                    "record_id": row.id,
+                    "user_id": row.user_id,
+                    "username": username,
+                    "nickname": nickname,
+                    "total_level": row.total_level,
+                    "rounded_level": row.rounded_level,
+                    "level_label": row.level_label,
+                    "summary_text": row.summary_text,
+                    "created_at": iso_utc(row.created_at),
+                    "dimension_scores": row.dimension_scores,
+                    "dimension_comments": row.dimension_comments,
+                    "answers": row.answers,
+                }
+                out.write(orjson.dumps(line).decode() + "\n")
+            progress(len(batch))

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from . import tokens
-from .errors import BadRequest
+from .errors import BadRequest, Unauthorized
 from .extensions import db
 from .inputs import is_text
 from .models import User, new_username, utcnow
@@ -34,12 +34,12 @@ def check_login_profile(nickname, avatar_url):
         raise BadRequest(NEED_PROFILE)
     if not isinstance(nickname, str) or not isinstance(avatar_url, str):
         raise BadRequest(BAD_PROFILE)
-    nickname, avatar_url = nickname.strip(), avatar_url.strip()
-    if not nickname or not avatar_url:
+    if not nickname.strip() or not avatar_url.strip():
         raise BadRequest(NEED_PROFILE)
+    # Limits count what the client sent; the avatar is stored exactly as given (API.md).
     if len(nickname) > 64 or len(avatar_url) > 512 or not avatar_url.startswith(AVATAR_SCHEMES):
         raise BadRequest(BAD_PROFILE)
-    return nickname, avatar_url
+    return nickname.strip(), avatar_url
 
 
 def dev_wechat_session(code):
@@ -78,6 +78,14 @@ def login(wechat, nickname, avatar_url):
     raise RuntimeError("could not create a user row after several attempts")
 
 
+def get(user_id):
+    """The signed-in user's row; gone means the account was deleted a moment ago."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise Unauthorized(tokens.REVOKED)
+    return user
+
+
 def info(user):
     """The profile as /api/user/info returns it (camelCase, China time)."""
     return {
@@ -92,7 +100,7 @@ def info(user):
 
 
 def _nickname(value):
-    if not isinstance(value, str) or not value.strip() or len(value.strip()) > 64:
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
         raise BadRequest(BAD_NICKNAME)
     return value.strip()
 
@@ -109,7 +117,7 @@ def _phone(value):
 def _real_name(value):
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if not is_text(value.strip() if isinstance(value, str) else value, 32):
+    if not is_text(value, 32):
         raise BadRequest(BAD_REAL_NAME)
     return value.strip()
 
@@ -122,7 +130,7 @@ def update(user_id, body):
     changes = {column: check(body[field]) for field, (column, check) in _EDITABLE.items() if field in body}
     if not changes:
         raise BadRequest()
-    user = db.session.get(User, user_id)
+    user = get(user_id)
     for column, value in changes.items():
         setattr(user, column, value)
     db.session.commit()
@@ -136,6 +144,3 @@ def delete(user_id):
     db.session.commit()
     tokens.forget(user_id=user_id)
 
-
-def get(user_id):
-    return db.session.get(User, user_id)

@@ -132,7 +132,8 @@ class WeChatClient:
             errcode = body.get("errcode") or 0
             rid = _rid(body.get("errmsg"))
             if errcode:
-                raise ERRCODES.get(errcode, Unavailable)(f"errcode {errcode}")
+                known = ERRCODES.get(errcode) if isinstance(errcode, int) else None
+                raise (known or Unavailable)(f"errcode {errcode!r}")
             openid = body.get("openid")
             session_key = body.get("session_key")
             if not isinstance(openid, str) or not openid or not isinstance(session_key, str):
@@ -152,7 +153,7 @@ class WeChatClient:
 
 def _rid(errmsg):
     """WeChat puts a request id in errmsg (`... rid: 6582-...`), the key for its support."""
-    match = re.search(r"rid:\s*([\w-]+)", errmsg or "")
+    match = re.search(r"rid:\s*([\w-]+)", errmsg) if isinstance(errmsg, str) else None
     return match.group(1) if match else "-"
 
 

@@ -97,20 +97,9 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('aiteni_refresh_token', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_aiteni_refresh_token_session_id'))
-
+    # Dropping a table drops its indexes; dropping them first fails on MySQL,
+    # which refuses to drop an index a foreign key needs.
     op.drop_table('aiteni_refresh_token')
-    with op.batch_alter_table('aiteni_login_session', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_aiteni_login_session_user_id'))
-
     op.drop_table('aiteni_login_session')
-    with op.batch_alter_table('aiteni_evaluation_record', schema=None) as batch_op:
-        batch_op.drop_index('ix_aiteni_evaluation_record_user_created')
-
     op.drop_table('aiteni_evaluation_record')
-    with op.batch_alter_table('aiteni_user', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_aiteni_user_wechat_unionid'))
-        batch_op.drop_index('ix_aiteni_user_created_at')
-
     op.drop_table('aiteni_user')

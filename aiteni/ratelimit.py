@@ -1,0 +1,107 @@
+"""Rate limits: which endpoint spends which budget, keyed by whom.
+
+Flask-Limiter does the counting; this module only wires it to the views. Each
+limit string is read from the app's settings when a request is counted, so the
+numbers are whatever RATELIMIT_* says for this app. The 429 itself is shaped
+by errors.py like every other error, with `retry_after()` from here.
+"""
+import logging
+import math
+import time
+
+from flask import current_app, request
+from flask_jwt_extended import decode_token
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt import PyJWTError
+
+from .extensions import limiter
+
+log = logging.getLogger(__name__)
+
+# How long a rate-limit storage (Redis) may take before the limiter gives up on it.
+STORAGE_TIMEOUT_SECONDS = 0.5
+
+
+def client_ip():
+    """The client's address: the TCP peer, or with PROXY_FIX_X_FOR the address the proxy saw."""
+    return request.remote_addr or "-"
+
+
+def user_or_ip():
+    """The user a correctly signed, unexpired access token names; the client's IP otherwise.
+
+    Limits are checked before the view authenticates, so this verifies the
+    signature itself (no database): a forged token cannot spend someone
+    else's budget, it only spends its sender's IP budget.
+    """
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme == "Bearer" and token.strip():
+        try:
+            return "user:" + decode_token(token.strip())["sub"]
+        except (PyJWTError, JWTExtendedException):
+            pass
+    return "ip:" + client_ip()
+
+
+def retry_after(error):
+    """Whole seconds until the window of the limit that refused this request ends."""
+    try:
+        resets_at = limiter.current_limit.window[0]
+    except Exception:  # the storage died since it counted this request: any backend, any error
+        return error.limit.limit.get_expiry()
+    return max(1, math.ceil(resets_at - time.time()))
+
+
+def _setting(name):
+    return lambda: current_app.config[name]
+
+
+# Created once: Flask-Limiter keeps them by view name, so one object per rule, whatever the number of apps.
+LOGIN = limiter.limit(_setting("RATELIMIT_LOGIN"), key_func=client_ip)
+REFRESH = limiter.limit(_setting("RATELIMIT_REFRESH"), key_func=client_ip)
+WRITE = limiter.shared_limit(_setting("RATELIMIT_WRITE"), scope="write", key_func=user_or_ip)
+OTHER = limiter.limit(_setting("RATELIMIT_DEFAULT"), key_func=client_ip)
+
+RULES = {
+    "auth.login": LOGIN,
+    "auth.refresh": REFRESH,
+    "auth.logout": WRITE,
+    "auth.update_user": WRITE,
+    "auth.delete_user": WRITE,
+    "records.save": WRITE,
+    "records.delete": WRITE,
+}
+
+
+class _StorageDownIsAnError(logging.Filter):
+    """Flask-Limiter reports a dead storage once, as a warning; operators look for it among errors."""
+
+    def filter(self, record):
+        if record.levelno == logging.WARNING and "storage unreachable" in record.getMessage():
+            record.levelno, record.levelname = logging.ERROR, "ERROR"
+        return True
+
+
+def init_app(app):
+    """Binds the limiter and puts every registered view under its rule (call after the blueprints)."""
+    config = app.config
+    if not config["RATELIMIT_ENABLED"]:
+        if config["ENV_NAME"] == "production":
+            log.warning("rate limits are off (RATELIMIT_ENABLED=0)")
+        limiter.init_app(app)
+        return
+    # Fail open: with the storage down, count in this process's memory instead, and never fail a request.
+    config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    if config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
+        config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS",
+            {"socket_connect_timeout": STORAGE_TIMEOUT_SECONDS, "socket_timeout": STORAGE_TIMEOUT_SECONDS},
+        )
+    limiter_log = logging.getLogger("flask-limiter")
+    if not any(isinstance(f, _StorageDownIsAnError) for f in limiter_log.filters):
+        limiter_log.addFilter(_StorageDownIsAnError())
+    for endpoint, view in app.view_functions.items():
+        if endpoint != "static":
+            app.view_functions[endpoint] = RULES.get(endpoint, OTHER)(view)
+    limiter.init_app(app)

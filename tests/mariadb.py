@@ -1,0 +1,57 @@
+"""Throwaway databases on the suite's MariaDB server, for tests that need MariaDB itself.
+
+The server is TEST_DATABASE_URL's when that points at MySQL/MariaDB, otherwise the
+one on 127.0.0.1:3306, so these tests run (never skip) in the SQLite pass too.
+"""
+import secrets
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
+
+import config
+from aiteni import create_app
+from aiteni.extensions import db
+from conftest import TABLES
+
+LOCAL_SERVER = "mysql+pymysql://root@127.0.0.1:3306/?charset=utf8mb4"
+
+
+def server_url():
+    url = config.TestingConfig.SQLALCHEMY_DATABASE_URI
+    return make_url(url if url.startswith("mysql") else LOCAL_SERVER)
+
+
+@contextmanager
+def throwaway_database():
+    """A new, migrated database; dropped afterwards. Yields its URL."""
+    server = server_url()
+    name = f"aiteni_t_{secrets.token_hex(5)}"
+    admin = sa.create_engine(server.set(database=None))
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    url = server.set(database=name)
+    try:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False)})
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        yield url
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+        admin.dispose()
+
+
+def empty_tables(url):
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        for table in TABLES:
+            connection.execute(sa.text(f"DELETE FROM {table}"))
+    engine.dispose()
+
+
+def through(url, port):
+    """The same database reached via 127.0.0.1:<port> (a TcpProxy), as a string for the app."""
+    return url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)

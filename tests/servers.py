@@ -1,0 +1,44 @@
+"""Real aiteni servers for tests: waitress in a separate process, on an ephemeral 127.0.0.1 port.
+
+`python tests/servers.py '<JSON settings>' [threads]` is what each process runs.
+"""
+import json
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def waitress_process(settings, threads=8):
+    """Starts a server with create_app(settings); yields its base URL; stops it afterwards."""
+    process = subprocess.Popen(
+        [sys.executable, __file__, json.dumps(settings), str(threads)],
+        cwd=ROOT,
+        env={**os.environ, "AITENI_ENV": "testing"},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        port = process.stdout.readline().strip()
+        assert port.isdigit(), f"server did not start (exit code {process.poll()})"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    import waitress
+
+    from aiteni import create_app
+
+    app = create_app(json.loads(sys.argv[1]))
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=int(sys.argv[2]), ident="aiteni")
+    print(server.effective_port, flush=True)
+    server.run()

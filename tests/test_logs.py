@@ -1,0 +1,59 @@
+"""Daily log files, the per-request line, and secrets masked before they reach a file."""
+import logging
+import re
+import time
+
+import requests
+
+from aiteni.logs import SecretMaskFilter
+
+
+def read_logs(tmp_path, prefix):
+    day = time.strftime("%Y-%m-%d")
+    return (tmp_path / "logs" / f"{prefix}-{day}.log").read_text(encoding="utf-8")
+
+
+def test_one_line_per_request_in_the_daily_info_file(client, auth, tmp_path):
+    headers = auth.headers("logger")
+    client.get("/api/user/info", headers=headers, environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    info = read_logs(tmp_path, "info")
+    line = next(line for line in info.splitlines() if "GET /api/user/info" in line)
+    assert re.search(r"GET /api/user/info 200 \d+\.\dms user=\d+ ip=10\.1\.2\.3$", line)
+    assert not list((tmp_path / "logs").glob("error-*.log"))
+
+
+def test_errors_go_to_the_error_file_too(app, client, tmp_path):
+    logging.getLogger("aiteni.test").error("something broke")
+    logging.getLogger("aiteni.test").warning("only a warning")
+    error = read_logs(tmp_path, "error")
+    assert "something broke" in error and "only a warning" not in error
+    assert "only a warning" in read_logs(tmp_path, "info")
+
+
+def test_tokens_never_reach_a_log_file(app, client, auth, tmp_path):
+    data = auth.login("masked")
+    logging.getLogger("aiteni.test").info("got %s and %s", data["token"], data["refreshToken"])
+    client.post("/api/auth/verify", headers=auth.bearer(data["token"]))
+    logs = read_logs(tmp_path, "info")
+    assert data["token"] not in logs and data["refreshToken"] not in logs
+    assert data["token"].split(".")[1] not in logs
+    assert "got [jwt] and rt_***" in logs
+
+
+def test_exception_text_from_requests_is_redacted(app, tmp_path):
+    secret = app.config["WECHAT_APPSECRET"]
+    try:
+        requests.get(f"http://127.0.0.1:9/sns/jscode2session?appid=a&secret={secret}&js_code=c", timeout=2)
+    except requests.ConnectionError:
+        logging.getLogger("aiteni.test").exception("call failed")
+    error = read_logs(tmp_path, "error")
+    assert "call failed" in error and "Traceback" in error
+    assert secret not in error and "secret=***" in error
+
+
+def test_mask_filter_patterns():
+    mask = SecretMaskFilter(["configured-secret-value"]).mask
+    assert mask("key configured-secret-value here") == "key *** here"
+    assert mask('{"session_key": "abc+/=="}') == '{"session_key": "***"}'
+    assert mask("Authorization: Bearer abc.def") == "Authorization: Bearer ***"
+    assert mask("url?js_code=081abc&grant_type=x") == "url?js_code=***&grant_type=x"
