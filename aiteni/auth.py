@@ -1,12 +1,11 @@
 """The `auth` blueprint: login, tokens, and the signed-in user's own account."""
 from flask import Blueprint, current_app, request
+from flask_jwt_extended import current_user
 
 from . import sessions, tokens, users
 from .envelope import ok
 from .errors import BadRequest
-from .extensions import db
 from .inputs import json_body
-from .tokens import current_user
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
 
@@ -27,11 +26,8 @@ def login():
         wechat = users.dev_wechat_session(code)
     else:
         wechat = current_app.extensions["wechat"].code2session(code)
-    user = users.login(wechat, nickname, avatar_url)
-    pair = sessions.start(user, request.remote_addr, request.user_agent.string)
-    # Read before the commit, which expires the row and would cost a reload.
-    user_info = {"id": user.id, "nickName": user.wechat_nickname, "avatarUrl": user.wechat_avatar}
-    db.session.commit()
+    user, pair = sessions.login(wechat, nickname, avatar_url, request.remote_addr, request.user_agent.string)
+    user_info = {"id": user.id, "nickName": user.nickname, "avatarUrl": user.avatar_url}
     return ok({**pair.as_data(), "userInfo": user_info}, "登录成功")
 
 

@@ -2,11 +2,12 @@
 
 Flask-Migrate is not here: `create_app` binds it only for `flask db` and the tests.
 """
-from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
+
+from .jwtmanager import JWTManager
 
 
 class Base(DeclarativeBase):

@@ -1,11 +1,12 @@
 """The `records` blueprint: a user's own NTRP evaluation records."""
 from flask import Blueprint, request
+from flask_jwt_extended import current_user
 
 from . import evaluations
 from .envelope import ok
 from .errors import BadRequest
 from .inputs import json_body, positive_int
-from .tokens import auth_required, current_user
+from .tokens import auth_required
 
 bp = Blueprint("records", __name__, url_prefix="/api/evaluation")
 

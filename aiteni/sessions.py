@@ -11,7 +11,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from . import tokens
+from sqlalchemy.exc import IntegrityError
+
+from . import tokens, users
 from .errors import Unauthorized
 from .extensions import db
 from .models import LoginSession, RefreshToken, User, new_session_id, utcnow
@@ -29,29 +31,60 @@ class TokenPair:
         return {"token": self.token, "refreshToken": self.refresh_token, "expiresIn": self.expires_in}
 
 
-def _add_refresh_token(session_id, now):
+def _refresh_token_row(session_id, now):
+    """A new refresh token and the row that stores its hash."""
     token, token_hash = tokens.new_refresh_token()
     lifetime = timedelta(days=current_app.config["REFRESH_EXPIRATION_DAYS"])
-    db.session.add(RefreshToken(token_hash=token_hash, session_id=session_id, created_at=now, expires_at=now + lifetime))
-    return token
+    row = {"token_hash": token_hash, "session_id": session_id, "created_at": now, "expires_at": now + lifetime}
+    return token, row
 
 
-def start(user, client_ip=None, user_agent=None):
-    """Opens a session for a user who just logged in; the caller commits."""
+_INSERT_SESSION = LoginSession.__table__.insert()
+_INSERT_REFRESH = RefreshToken.__table__.insert()
+_LOGIN_ATTEMPTS = 5
+
+
+def login(wechat, nickname, avatar_url, client_ip=None, user_agent=None):
+    """Records a login and opens its session, in one transaction; returns (Principal, TokenPair).
+
+    All or nothing: a login whose session cannot be written leaves no user
+    row behind. Two first logins of one openid race on the unique constraint;
+    the loser's transaction rolls back and its second attempt updates the
+    winner's row, so both succeed.
+    """
+    for attempt in range(_LOGIN_ATTEMPTS):
+        try:
+            with db.engine.begin() as connection:
+                user_id = users.upsert_login(connection, wechat, nickname, avatar_url)
+                session_id, refresh_token = _open(connection, user_id, client_ip, user_agent)
+            break
+        except IntegrityError:
+            if attempt == _LOGIN_ATTEMPTS - 1:
+                raise
+    tokens.forget(user_id=user_id)
+    user = tokens.Principal(user_id, wechat.openid, nickname, avatar_url, session_id)
+    return user, TokenPair(tokens.issue_access_token(user, session_id), refresh_token, tokens.access_lifetime_seconds())
+
+
+def _open(connection, user_id, client_ip, user_agent):
     now = utcnow()
-    # The id set here rather than at flush: the caller's commit inserts everything at once.
-    session = LoginSession(
-        id=new_session_id(),
-        user_id=user.id,
-        created_at=now,
-        last_used_at=now,
-        expires_at=now + timedelta(days=current_app.config["SESSION_MAX_DAYS"]),
-        client_ip=client_ip,
-        user_agent=(user_agent or "")[:255] or None,
+    session_id = new_session_id()
+    connection.execute(
+        _INSERT_SESSION,
+        {
+            "id": session_id,
+            "user_id": user_id,
+            "created_at": now,
+            "last_used_at": now,
+            "expires_at": now + timedelta(days=current_app.config["SESSION_MAX_DAYS"]),
+            "revoked_at": None,
+            "client_ip": client_ip,
+            "user_agent": (user_agent or "")[:255] or None,
+        },
     )
-    db.session.add(session)
-    refresh_token = _add_refresh_token(session.id, now)
-    return TokenPair(tokens.issue_access_token(user, session.id), refresh_token, tokens.access_lifetime_seconds())
+    refresh_token, row = _refresh_token_row(session_id, now)
+    connection.execute(_INSERT_REFRESH, row)
+    return session_id, refresh_token
 
 
 def refresh(refresh_token):
@@ -87,8 +120,10 @@ def refresh(refresh_token):
         db.session.rollback()
         raise Unauthorized(tokens.REVOKED)
     session.last_used_at = now
-    new_refresh = _add_refresh_token(session.id, now)
-    pair = TokenPair(tokens.issue_access_token(user, session.id), new_refresh, tokens.access_lifetime_seconds())
+    new_refresh, row = _refresh_token_row(session.id, now)
+    db.session.add(RefreshToken(**row))
+    principal = tokens.Principal(user.id, user.wechat_openid, user.wechat_nickname, user.wechat_avatar, session.id)
+    pair = TokenPair(tokens.issue_access_token(principal, session.id), new_refresh, tokens.access_lifetime_seconds())
     db.session.commit()
     return pair
 

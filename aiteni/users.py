@@ -5,7 +5,6 @@ import re
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from . import tokens
 from .errors import BadRequest, Unauthorized
@@ -25,7 +24,6 @@ BAD_REAL_NAME = "姓名格式不正确"
 AVATAR_SCHEMES = ("https://", "http://", "wxfile://")
 PHONE = re.compile(r"1[0-9]{10}")
 CHINA_TIME = timedelta(hours=8)
-_CREATE_ATTEMPTS = 5
 
 
 def check_login_profile(nickname, avatar_url):
@@ -47,35 +45,38 @@ def dev_wechat_session(code):
     return WeChatSession(openid="dev_" + hashlib.sha256(code.encode()).hexdigest()[:28], session_key="dev")
 
 
-def login(wechat, nickname, avatar_url):
-    """The user behind a WeChat session, created on first login; committed.
+_USERS = User.__table__
+_BY_OPENID = sa.select(_USERS.c.id).where(_USERS.c.wechat_openid == sa.bindparam("openid"))
+_UPDATE_LOGIN = _USERS.update().where(_USERS.c.id == sa.bindparam("user_id"))
 
-    Two first logins of one openid race on the unique constraint: the loser
-    rolls back and updates the row the winner made, so both succeed.
+
+def upsert_login(connection, wechat, nickname, avatar_url):
+    """Writes a login to the user row, creating it on first login; returns the user id.
+
+    Core statements on the caller's transaction (login is a hot path, and the
+    session row must land in the same transaction). A concurrent first login of
+    the same openid makes the INSERT fail on the unique constraint: the caller
+    rolls back and tries again, and the second try finds the row.
     """
-    for _ in range(_CREATE_ATTEMPTS):
-        user = db.session.scalar(sa.select(User).where(User.wechat_openid == wechat.openid))
-        created = user is None
-        if created:
-            user = User(wechat_openid=wechat.openid, username=new_username())
-            db.session.add(user)
-        user.wechat_nickname = nickname
-        user.wechat_avatar = avatar_url
-        user.session_key = wechat.session_key
-        if wechat.unionid:
-            user.wechat_unionid = wechat.unionid
-        user.last_login_at = utcnow()
-        try:
-            db.session.flush()
-        except IntegrityError:
-            # Another request created this openid, or (rarely) took the username.
-            db.session.rollback()
-            continue
-        if created:
-            log.info("new user %s openid=%s", user.id, mask_openid(wechat.openid))
-        tokens.forget(user_id=user.id)
-        return user
-    raise RuntimeError("could not create a user row after several attempts")
+    now = utcnow()
+    values = {
+        "wechat_nickname": nickname,
+        "wechat_avatar": avatar_url,
+        "session_key": wechat.session_key,
+        "last_login_at": now,
+        "updated_at": now,
+    }
+    if wechat.unionid:
+        values["wechat_unionid"] = wechat.unionid
+    user_id = connection.scalar(_BY_OPENID, {"openid": wechat.openid})
+    if user_id is not None:
+        connection.execute(_UPDATE_LOGIN.values(values), {"user_id": user_id})
+        return user_id
+    user_id = connection.execute(
+        _USERS.insert().values(wechat_openid=wechat.openid, username=new_username(), created_at=now, **values)
+    ).inserted_primary_key[0]
+    log.info("new user %s openid=%s", user_id, mask_openid(wechat.openid))
+    return user_id
 
 
 def get(user_id):

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from aiteni import create_app
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, LoginSession, User, new_session_id, utcnow
-from aiteni.tokens import issue_access_token
+from aiteni.tokens import Principal, issue_access_token
 
 BATCH = 20_000
 RECORD = {
@@ -87,7 +87,7 @@ def seed(database_url, jwt_secret, users, records_per_user, token_users, quiet=F
         with db.engine.begin() as connection:
             connection.execute(sa.insert(LoginSession), sessions)
         tokens = [
-            issue_access_token(User(id=s["user_id"], wechat_openid=f"o_u{s['user_id'] - 1}"), s["id"])
+            issue_access_token(Principal(s["user_id"], f"o_u{s['user_id'] - 1}", "", "", s["id"]), s["id"])
             for s in sessions
         ]
         db.engine.dispose()

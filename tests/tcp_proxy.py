@@ -2,6 +2,7 @@
 import socket
 import struct
 import threading
+import time
 
 
 class TcpProxy:
@@ -24,7 +25,15 @@ class TcpProxy:
     def start(self):
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
+        # On restore the old listener may take a moment to let go of the port.
+        for attempt in range(40):
+            try:
+                listener.bind(("127.0.0.1", self.port))
+                break
+            except OSError:
+                if attempt == 39:
+                    raise
+                time.sleep(0.05)
         listener.listen(64)
         listener.settimeout(0.05)  # lets the accept loop notice a cut
         self.port = listener.getsockname()[1]
