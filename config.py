@@ -55,6 +55,8 @@ class Config:
     WECHAT_APPSECRET = _env("WECHAT_APPSECRET", "")
     WECHAT_API_BASE = _env("WECHAT_API_BASE", "https://api.weixin.qq.com")
     WECHAT_TIMEOUT = float(_env("WECHAT_TIMEOUT", "10"))
+    # An HTTP(S) proxy to reach WeChat through, e.g. http://proxy.internal:3128 (HTTPS_PROXY is not read).
+    WECHAT_PROXY = _env("WECHAT_PROXY", "")
     WECHAT_DEV_LOGIN = _flag("WECHAT_DEV_LOGIN")
 
     LOG_DIR = _env("LOG_DIR", "logs")

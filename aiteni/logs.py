@@ -41,6 +41,10 @@ class SecretMaskFilter(logging.Filter):
         return text
 
     def filter(self, record):
+        # Every handler carries this filter; the first one to see a record masks it for all.
+        if getattr(record, "masked", False):
+            return True
+        record.masked = True
         record.msg = self.mask(record.getMessage())
         record.args = None
         if record.exc_info and not record.exc_text:

@@ -45,9 +45,11 @@ def dev_wechat_session(code):
     return WeChatSession(openid="dev_" + hashlib.sha256(code.encode()).hexdigest()[:28], session_key="dev")
 
 
+# Statements built once: each login only binds values, so SQLAlchemy reuses their compiled SQL.
 _USERS = User.__table__
 _BY_OPENID = sa.select(_USERS.c.id).where(_USERS.c.wechat_openid == sa.bindparam("openid"))
-_UPDATE_LOGIN = _USERS.update().where(_USERS.c.id == sa.bindparam("user_id"))
+_UPDATE_LOGIN = _USERS.update().where(_USERS.c.id == sa.bindparam("user_key"))
+_INSERT = _USERS.insert()
 
 
 def upsert_login(connection, wechat, nickname, avatar_url):
@@ -70,11 +72,10 @@ def upsert_login(connection, wechat, nickname, avatar_url):
         values["wechat_unionid"] = wechat.unionid
     user_id = connection.scalar(_BY_OPENID, {"openid": wechat.openid})
     if user_id is not None:
-        connection.execute(_UPDATE_LOGIN.values(values), {"user_id": user_id})
+        connection.execute(_UPDATE_LOGIN, {"user_key": user_id, **values})
         return user_id
-    user_id = connection.execute(
-        _USERS.insert().values(wechat_openid=wechat.openid, username=new_username(), created_at=now, **values)
-    ).inserted_primary_key[0]
+    row = {"wechat_openid": wechat.openid, "username": new_username(), "created_at": now, **values}
+    user_id = connection.execute(_INSERT, row).inserted_primary_key[0]
     log.info("new user %s openid=%s", user_id, mask_openid(wechat.openid))
     return user_id
 

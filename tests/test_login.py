@@ -230,3 +230,13 @@ def test_dev_login_needs_no_wechat(app, client, fake_wechat):
     other = login(client, "someone-else").get_json()["data"]
     assert first["userInfo"]["id"] == again["userInfo"]["id"] != other["userInfo"]["id"]
     assert fake_wechat.calls == []
+
+
+def test_wechat_is_reached_through_wechat_proxy(app, client, fake_wechat):
+    """With WECHAT_PROXY set, the call goes to the proxy (here the fake, acting as one)."""
+    from aiteni import wechat
+
+    app.config.update(WECHAT_API_BASE="http://wechat.invalid", WECHAT_PROXY=fake_wechat.base_url)
+    wechat.init_app(app)
+    assert login(client, "via-proxy").status_code == 200
+    assert fake_wechat.calls[0]["js_code"] == "via-proxy"
