@@ -1,12 +1,14 @@
 """POST /api/auth/verify and the 401s every authenticated endpoint shares."""
 import base64
 import json
+import time
 from datetime import datetime, timedelta, timezone
 
 import jwt as pyjwt
 import pytest
 import sqlalchemy as sa
 
+from aiteni import create_app
 from aiteni.extensions import db
 from aiteni.models import User
 
@@ -116,3 +118,22 @@ def test_the_identity_is_not_echoed(app, client, auth):
     response = verify(client, auth.bearer(sign(app, claims)))
     assert response.status_code == 401
     assert b"999999" not in response.data and b"o_echo" not in response.data
+
+
+def test_a_remembered_token_still_expires(app, client, auth):
+    """Verified tokens are remembered to skip re-parsing; expiry is still checked on every use."""
+    claims = claims_of(auth.login("memo")["token"])
+    claims["exp"] = int(time.time()) + 1
+    token = sign(app, claims)
+    assert verify(client, auth.bearer(token)).status_code == 200
+    time.sleep(max(0.0, claims["exp"] - time.time()) + 0.05)
+    assert_401(verify(client, auth.bearer(token)), "Token已过期，请重新登录")
+
+
+def test_a_token_remembered_by_one_app_proves_nothing_to_another(app, client, auth, database_url):
+    token = auth.login("two-keys")["token"]
+    assert verify(client, auth.bearer(token)).status_code == 200
+    other = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "JWT_SECRET": "another-secret-of-at-least-32-bytes!", "LOG_DIR": None}
+    )
+    assert_401(other.test_client().post("/api/auth/verify", headers=auth.bearer(token)), "Token无效")
