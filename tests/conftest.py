@@ -152,3 +152,19 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+def record_body(**result):
+    """A save body as the mini-program sends it; keyword arguments replace result fields."""
+    return {
+        "answers": {"Q1": "Q1_A3", "Q2": "Q2_A1"},
+        "result": {
+            "total_level": 3.62,
+            "rounded_level": 3.5,
+            "level_label": "发展中业余选手",
+            "dimension_scores": {"baseline": 3.0, "forehand": 3.8},
+            "dimension_comments": {"forehand": "正手已经是你的核心武器"},
+            "summary_text": "整体来看……",
+            **result,
+        },
+    }

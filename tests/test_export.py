@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from aiteni import export
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, User
+from conftest import record_body
 from query_plans import explain, extras, statements_with_order_by
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,18 +22,7 @@ EMOJI_NICKNAME = "网球🎾小王"
 
 
 def save(client, headers, **result):
-    body = {
-        "answers": {"Q1": "Q1_A3"},
-        "result": {
-            "total_level": 3.62,
-            "rounded_level": 3.5,
-            "level_label": "发展中业余选手",
-            "dimension_scores": {"baseline": 3.0, "forehand": 3.8},
-            "dimension_comments": {"forehand": "正手已经是你的核心武器"},
-            "summary_text": '整体来看，"正手"不错\n反手还需练习',
-            **result,
-        },
-    }
+    body = record_body(**{"summary_text": '整体来看，"正手"不错\n反手还需练习', **result})
     response = client.post("/api/evaluation/save", json=body, headers=headers)
     assert response.status_code == 200, response.get_json()
     record_id = response.get_json()["data"]["record_id"]

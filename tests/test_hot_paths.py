@@ -6,18 +6,9 @@ import jwt as pyjwt
 from flask_jwt_extended import create_access_token, create_refresh_token
 
 from aiteni import create_app
+from conftest import record_body
 
-RECORD = {
-    "answers": {"Q1": "Q1_A3", "Q2": "Q2_A1"},
-    "result": {
-        "total_level": 3.62,
-        "rounded_level": 3.5,
-        "level_label": "发展中业余选手",
-        "dimension_scores": {"baseline": 3.0, "forehand": 3.8},
-        "dimension_comments": {"forehand": "正手已经是你的核心武器"},
-        "summary_text": "整体来看……",
-    },
-}
+RECORD = record_body()
 
 
 def claims_of(token):

@@ -13,6 +13,7 @@ from aiteni import evaluations
 from aiteni.errors import BadRequest
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord
+from conftest import record_body
 from query_plans import explain, extras, statements_with_order_by
 
 BAD_RECORD = {"code": 400, "msg": "评测数据格式错误"}
@@ -26,19 +27,7 @@ HISTORY = "/api/evaluation/history"
 
 def payload(**result):
     """A save body the client would send; keyword arguments replace result fields."""
-    body = {
-        "answers": {"Q1": "Q1_A3", "Q2": "Q2_A1"},
-        "result": {
-            "total_level": 3.62,
-            "rounded_level": 3.5,
-            "level_label": "发展中业余选手",
-            "dimension_scores": {"baseline": 3.0, "forehand": 3.8},
-            "dimension_comments": {"forehand": "正手已经是你的核心武器"},
-            "summary_text": "整体来看……",
-        },
-    }
-    body["result"].update(result)
-    return body
+    return record_body(**result)
 
 
 def save(client, headers, body=None):
