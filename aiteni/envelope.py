@@ -5,11 +5,8 @@ from flask.json.provider import JSONProvider
 
 
 def ok(data=None, msg="success"):
-    """A 200 envelope; views return it and Flask serialises it."""
-    body = {"code": 200, "msg": msg}
-    if data is not None:
-        body["data"] = data
-    return body
+    """A 200 envelope; views return it and Flask serialises it. `data` is always there (API.md)."""
+    return {"code": 200, "msg": msg, "data": {} if data is None else data}
 
 
 def error_response(status, msg, data=None):

@@ -75,7 +75,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_exception(error):
         status = error.code or 500
-        response = error_response(status, HTTP_MESSAGES.get(status, error.name))
+        if status not in HTTP_MESSAGES:
+            # Only the contract's statuses go out (a static file's 416, say, becomes a 400).
+            status = 500 if status >= 500 else 400
+        response = error_response(status, HTTP_MESSAGES[status])
         # Keep headers the exception carries (405's Allow, 429's Retry-After).
         for name, value in error.get_headers():
             if name.lower() != "content-type":

@@ -1,7 +1,10 @@
 """Evaluation records: validation, storage and the shape the client reads (snake_case)."""
 import sqlalchemy as sa
 
-from .errors import BadRequest, NotFound
+from sqlalchemy.exc import IntegrityError
+
+from . import tokens
+from .errors import BadRequest, NotFound, Unauthorized
 from .extensions import db
 from .inputs import is_number, is_text, positive_int
 from .models import EvaluationRecord
@@ -75,8 +78,12 @@ _INSERT = sa.insert(_RECORDS)
 def save(user_id, body):
     """Stores a validated record for the user and returns its id."""
     values = {"user_id": user_id, **validate(body)}
-    with db.engine.begin() as connection:
-        return connection.execute(_INSERT, values).inserted_primary_key[0]
+    try:
+        with db.engine.begin() as connection:
+            return connection.execute(_INSERT, values).inserted_primary_key[0]
+    except IntegrityError:
+        # The account was deleted a moment ago (by another process whose news has not reached us yet).
+        raise Unauthorized(tokens.REVOKED) from None
 
 
 def as_dict(record):

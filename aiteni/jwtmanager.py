@@ -12,7 +12,7 @@ import time
 import flask_jwt_extended
 from flask import current_app
 
-MAX_REMEMBERED = 20_000
+MAX_REMEMBERED = 5_000
 
 
 class JWTManager(flask_jwt_extended.JWTManager):

@@ -23,7 +23,10 @@ def _envelope(status, messages, data=None):
     """The envelope schema for one status: `code` is the status, `msg` one of `messages`."""
     properties = {"code": {"const": status}, "msg": {"enum": list(dict.fromkeys(messages))}}
     required = ["code", "msg"]
-    if data is None:
+    if data is None and status == 200:
+        properties["data"] = {"type": "object", "additionalProperties": False, "maxProperties": 0}
+        required.append("data")
+    elif data is None:
         properties["data"] = {"type": "null"}
     else:
         properties["data"] = data

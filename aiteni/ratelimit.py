@@ -60,7 +60,7 @@ def _setting(name):
 LOGIN = limiter.limit(_setting("RATELIMIT_LOGIN"), key_func=client_ip)
 REFRESH = limiter.limit(_setting("RATELIMIT_REFRESH"), key_func=client_ip)
 WRITE = limiter.shared_limit(_setting("RATELIMIT_WRITE"), scope="write", key_func=user_or_ip)
-OTHER = limiter.limit(_setting("RATELIMIT_DEFAULT"), key_func=client_ip)
+OTHER = limiter.shared_limit(_setting("RATELIMIT_DEFAULT"), scope="other", key_func=client_ip)
 
 RULES = {
     "auth.login": LOGIN,

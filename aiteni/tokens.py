@@ -69,18 +69,24 @@ def _first_row(statement, params):
 class PrincipalCache:
     """Principals by token key for a few seconds, droppable by session or by user."""
 
-    def __init__(self, max_entries=50_000):
+    def __init__(self, max_entries=10_000):
         self.max_entries = max_entries
         self.entries = {}  # key -> (valid until, Principal)
         self.keys_by_user = {}  # user id -> set of keys
+        # Bumped by every forget(): a principal read from the database before a
+        # revocation committed must not be cached after it.
+        self.generation = 0
         self.lock = threading.Lock()
 
     def get(self, key, now):
         entry = self.entries.get(key)
         return entry[1] if entry and entry[0] > now else None
 
-    def put(self, key, principal, until):
+    def put(self, key, principal, until, generation):
+        """Caches a principal read while `generation` was current; a forget() since then wins."""
         with self.lock:
+            if generation != self.generation:
+                return
             if len(self.entries) >= self.max_entries:
                 self.entries.clear()
                 self.keys_by_user.clear()
@@ -89,6 +95,7 @@ class PrincipalCache:
 
     def forget(self, user_id=None, session_id=None):
         with self.lock:
+            self.generation += 1
             if session_id is not None:
                 self.entries.pop(session_id, None)
             for key in self.keys_by_user.pop(user_id, ()):
@@ -131,6 +138,7 @@ def _load_principal(claims):
     cached = cache.get(key, now)
     if cached is not None:
         return cached
+    generation = cache.generation
     try:
         user_id = int(claims["sub"])
     except ValueError:
@@ -151,7 +159,7 @@ def _load_principal(claims):
         if row is None or ("openid" in claims and row.wechat_openid != claims["openid"]):
             return None
     principal = Principal(row.id, row.wechat_openid, row.wechat_nickname, row.wechat_avatar, sid)
-    cache.put(key, principal, now + current_app.config["SESSION_CACHE_SECONDS"])
+    cache.put(key, principal, now + current_app.config["SESSION_CACHE_SECONDS"], generation)
     return principal
 
 

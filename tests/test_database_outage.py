@@ -131,7 +131,7 @@ def test_requests_queued_for_a_stuck_pool_get_503_not_500(mariadb_url, proxy, fa
         {
             "SQLALCHEMY_DATABASE_URI": through(mariadb_url, proxy.port),
             "SQLALCHEMY_ENGINE_OPTIONS": {
-                **engine_options("mysql"), "pool_size": 1, "max_overflow": 0, "pool_timeout": 0.5,
+                **engine_options("mysql://"), "pool_size": 1, "max_overflow": 0, "pool_timeout": 0.5,
             },
             "WECHAT_API_BASE": fake_wechat.base_url,
             "LOG_DIR": str(tmp_path / "logs"),

@@ -240,3 +240,15 @@ def test_wechat_is_reached_through_wechat_proxy(app, client, fake_wechat):
     wechat.init_app(app)
     assert login(client, "via-proxy").status_code == 200
     assert fake_wechat.calls[0]["js_code"] == "via-proxy"
+
+
+def test_sql_parameters_never_reach_the_error_log(app, client, fake_wechat, tmp_path, monkeypatch):
+    """An unexpected database error during login logs its SQL, but not the session_key bound to it."""
+    from aiteni import users
+
+    monkeypatch.setattr(users, "new_username", lambda: "wx_always_the_same")  # forces a unique-key clash
+    assert login(client, "first").status_code == 200
+    assert login(client, "second").status_code == 500
+    error_log = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "logs").glob("error-*.log"))
+    assert "IntegrityError" in error_log
+    assert "SKsecondsessionkey==" not in error_log and "o_second" not in error_log

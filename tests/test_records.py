@@ -84,7 +84,7 @@ def test_save_read_list_delete_round_trip(client, auth):
 
     response = client.delete(f"/api/evaluation/delete/{record_id}", headers=headers)
     assert response.status_code == 200
-    assert response.get_json() == {"code": 200, "msg": "删除成功"}
+    assert response.get_json() == {"code": 200, "msg": "删除成功", "data": {}}
 
     assert client.get(f"/api/evaluation/result/{record_id}", headers=headers).get_json() == NO_RECORD
     assert client.delete(f"/api/evaluation/delete/{record_id}", headers=headers).get_json() == NO_RECORD
@@ -387,7 +387,7 @@ def test_deleting_a_user_deletes_their_records(app, client, auth):
         save(client, alice)
     bob_record = save(client, bob)
 
-    assert client.delete("/api/user", headers=alice).get_json() == {"code": 200, "msg": "账号已注销"}
+    assert client.delete("/api/user", headers=alice).get_json() == {"code": 200, "msg": "账号已注销", "data": {}}
 
     with app.app_context():
         left = db.session.execute(sa.select(EvaluationRecord.id, EvaluationRecord.user_id)).all()

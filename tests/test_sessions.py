@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, LoginSession, RefreshToken, User, utcnow
+from aiteni.tokens import Principal
 
 REVOKED = {"code": 401, "msg": "登录已失效，请重新登录"}
 RECORD = {"result": {"total_level": 3.5, "rounded_level": 3.5, "level_label": "中级", "dimension_scores": {"a": 3.5}}}
@@ -114,7 +115,7 @@ def test_session_absolute_limit(app, client, auth):
 def test_logout_ends_only_the_current_session(client, auth):
     phone, tablet = auth.login("lo"), auth.login("lo")
     response = client.post("/api/auth/logout", headers=auth.bearer(phone["token"]))
-    assert response.get_json() == {"code": 200, "msg": "已退出登录"}
+    assert response.get_json() == {"code": 200, "msg": "已退出登录", "data": {}}
     assert verify(client, auth, phone["token"]).get_json() == REVOKED
     assert refresh(client, phone["refreshToken"]).get_json() == REVOKED
     assert verify(client, auth, tablet["token"]).status_code == 200
@@ -146,7 +147,7 @@ def test_delete_account_removes_everything_and_kills_every_token(app, client, au
     for data in (phone, stays):
         assert client.post("/api/evaluation/save", json=RECORD, headers=auth.bearer(data["token"])).status_code == 200
     response = client.delete("/api/user", headers=auth.bearer(phone["token"]))
-    assert response.get_json() == {"code": 200, "msg": "账号已注销"}
+    assert response.get_json() == {"code": 200, "msg": "账号已注销", "data": {}}
     assert (count(app, User), count(app, EvaluationRecord), count(app, LoginSession)) == (1, 1, 1)
     assert count(app, RefreshToken) == 1
     for data in (phone, tablet):
@@ -191,3 +192,27 @@ def test_purge(app, runner, auth):
     assert count(app, LoginSession) == 2
     assert count(app, RefreshToken) == 2
     assert runner.invoke(args=["sessions", "purge", "--days", "0"]).output.strip() == "purged 1 sessions"
+
+
+def test_a_session_read_before_a_logout_is_not_cached_after_it(app):
+    """A request that read the session just before a logout committed must not revive it in the cache."""
+    cache = app.extensions["aiteni.principals"]
+    generation = cache.generation  # a request reads the live session here...
+    cache.forget(session_id="s1")  # ...the logout commits and forgets...
+    principal = Principal(1, "o_x", "n", "a", "s1")
+    cache.put("s1", principal, float("inf"), generation)  # ...then the request tries to cache what it read
+    assert cache.get("s1", 0) is None
+    cache.put("s1", principal, float("inf"), cache.generation)
+    assert cache.get("s1", 0) == principal
+
+
+def test_save_after_the_account_was_deleted_elsewhere_is_401(app, client, auth):
+    """Another process deleted the account; this one still trusts its cached session for a moment."""
+    headers = auth.headers("gone-elsewhere")
+    assert client.post("/api/auth/verify", headers=headers).status_code == 200  # now cached
+    with app.app_context():
+        db.session.execute(sa.delete(User))
+        db.session.commit()
+    response = client.post("/api/evaluation/save", json=RECORD, headers=headers)
+    assert response.status_code == 401 and response.get_json() == REVOKED
+    assert count(app, EvaluationRecord) == 0

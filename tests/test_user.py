@@ -35,7 +35,7 @@ def test_update_all_fields(client, auth):
     headers = auth.headers("upd")
     body = {"nickName": " 李四🎾 ", "phone": "13800138000", "realName": "李四"}
     response = client.post("/api/user/update", json=body, headers=headers)
-    assert response.get_json() == {"code": 200, "msg": "更新成功"}
+    assert response.get_json() == {"code": 200, "msg": "更新成功", "data": {}}
     data = info(client, headers)["data"]
     assert (data["nickName"], data["phone"], data["realName"]) == ("李四🎾", "13800138000", "李四")
     # verify sees the new nickname at once, in the same process

@@ -80,7 +80,7 @@ def test_user_update_fields(client, auth, field, value):
     headers = auth.headers()
     response = client.post("/api/user/update", json={field: value}, headers=headers)
     if value is None and field != "nickName":  # null clears phone and realName
-        assert answer(response) == (200, {"code": 200, "msg": "更新成功"})
+        assert answer(response) == (200, {"code": 200, "msg": "更新成功", "data": {}})
     else:
         assert answer(response) == envelope(400, UPDATE_MESSAGES[field])
         assert client.get("/api/user/info", headers=headers).get_json()["data"]["nickName"] == "张三"
