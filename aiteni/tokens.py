@@ -11,7 +11,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import timedelta, timezone
 from functools import wraps
 from typing import Optional
 
@@ -58,7 +58,9 @@ _PRINCIPAL_BY_SESSION = (
     .join(_SESSIONS, _SESSIONS.c.user_id == _USERS.c.id)
     .where(_SESSIONS.c.id == sa.bindparam("sid"))
 )
-_PRINCIPAL_BY_USER = sa.select(*_PRINCIPAL_COLUMNS).where(_USERS.c.id == sa.bindparam("uid"))
+_PRINCIPAL_BY_USER = sa.select(*_PRINCIPAL_COLUMNS, _USERS.c.tokens_valid_after).where(
+    _USERS.c.id == sa.bindparam("uid")
+)
 
 
 def _first_row(statement, params):
@@ -158,6 +160,9 @@ def _load_principal(claims):
         row = _first_row(_PRINCIPAL_BY_USER, {"uid": user_id})
         if row is None or ("openid" in claims and row.wechat_openid != claims["openid"]):
             return None
+        ended = row.tokens_valid_after
+        if ended is not None and claims["iat"] <= ended.replace(tzinfo=timezone.utc).timestamp():
+            raise Unauthorized(REVOKED)
     principal = Principal(row.id, row.wechat_openid, row.wechat_nickname, row.wechat_avatar, sid)
     cache.put(key, principal, now + current_app.config["SESSION_CACHE_SECONDS"], generation)
     return principal

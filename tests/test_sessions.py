@@ -174,6 +174,16 @@ def test_tokens_without_sid_keep_working(app, client, auth):
     assert client.get("/api/user/info", headers=auth.bearer(token)).status_code == 200
 
 
+def test_logout_ends_tokens_without_sid_too(app, client, auth):
+    """A token from before login sessions cannot be revoked by session: logout ends it by its age."""
+    claims = pyjwt.decode(auth.login("legacy-out")["token"], options={"verify_signature": False})
+    del claims["sid"]
+    legacy = pyjwt.encode(claims, app.config["JWT_SECRET"], algorithm="HS256")
+    assert client.post("/api/auth/logout", headers=auth.bearer(legacy)).status_code == 200
+    assert verify(client, auth, legacy).get_json() == REVOKED
+    assert verify(client, auth, auth.login("legacy-out")["token"]).status_code == 200
+
+
 def test_purge(app, runner, auth):
     auth.login("live")
     auth.login("expired-long-ago")
