@@ -15,6 +15,7 @@ BAD_CODE = "code无效，请重新登录"
 
 @bp.post("/auth/login")
 def login():
+    """wx.login code -> WeChat -> our user -> a new login session and its token pair."""
     body = json_body()
     code = body.get("code")
     if not isinstance(code, str) or not code.strip():
@@ -34,12 +35,14 @@ def login():
 @bp.post("/auth/verify")
 @tokens.auth_required(missing_msg=tokens.MISSING_TOKEN)
 def verify():
+    """Called at every mini-program launch: is the stored token still good, and whose is it."""
     user_info = {"nickName": current_user.nickname, "avatarUrl": current_user.avatar_url}
     return ok({"userId": current_user.id, "userInfo": user_info}, "Token有效")
 
 
 @bp.post("/auth/refresh")
 def refresh():
+    """Rotates a refresh token into a new pair (see sessions.refresh)."""
     pair = sessions.refresh(json_body().get("refreshToken"))
     return ok(pair.as_data(), "刷新成功")
 
@@ -47,6 +50,7 @@ def refresh():
 @bp.post("/auth/logout")
 @tokens.auth_required()
 def logout():
+    """Ends this device's session, or with {"all": true} every session of the user."""
     everywhere = json_body(optional=True).get("all")
     if everywhere is not None and not isinstance(everywhere, bool):
         raise BadRequest()
@@ -60,12 +64,14 @@ def logout():
 @bp.get("/user/info")
 @tokens.auth_required()
 def user_info():
+    """The signed-in user's own profile."""
     return ok(users.info(users.get(current_user.id)))
 
 
 @bp.post("/user/update")
 @tokens.auth_required()
 def update_user():
+    """Edits nickName, phone or realName; all checked before anything is written."""
     users.update(current_user.id, json_body())
     return ok(msg="更新成功")
 
@@ -73,5 +79,6 @@ def update_user():
 @bp.delete("/user")
 @tokens.auth_required()
 def delete_user():
+    """Deletes the account with its records and sessions; every token of it stops working."""
     users.delete(current_user.id)
     return ok(msg="账号已注销")

@@ -7,7 +7,7 @@ from . import tokens
 from .errors import BadRequest, NotFound, Unauthorized
 from .extensions import db
 from .inputs import is_number, is_text, positive_int
-from .models import EvaluationRecord
+from .models import MAX_ID, EvaluationRecord
 
 BAD_RECORD = "评测数据格式错误"
 BAD_PAGE = "分页参数错误"
@@ -16,7 +16,6 @@ NO_RECORD = "记录不存在"
 MAX_DIMENSIONS = 50
 MAX_ANSWERS = 200
 MAX_PAGE_SIZE = 50
-MAX_ID = 2**63 - 1
 # Any page >= 1 is valid (API.md); pages past the end are empty. The bound only keeps it an int64.
 MAX_PAGE = MAX_ID
 
@@ -87,6 +86,7 @@ def save(user_id, body):
 
 
 def as_dict(record):
+    """A record as the client reads it (snake_case, UTC time with Z), from an ORM object or a Core row."""
     return {
         "id": record.id,
         "total_level": record.total_level,
@@ -137,9 +137,11 @@ def _owned(user_id, record_id):
 
 
 def get(user_id, record_id):
+    """The caller's record as the client reads it."""
     return as_dict(_owned(user_id, record_id))
 
 
 def delete(user_id, record_id):
+    """Deletes the caller's record; 404 if it is not theirs."""
     db.session.delete(_owned(user_id, record_id))
     db.session.commit()

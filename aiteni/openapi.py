@@ -6,8 +6,8 @@ tests/test_openapi.py fails when a route and the document disagree.
 """
 from . import __version__, auth, evaluations, tokens, users, wechat
 from .errors import BAD_JSON, HTTP_MESSAGES, UNAVAILABLE
+from .models import MAX_ID
 
-MAX_INT64 = 2**63 - 1
 # Text the server trims (str.strip) must keep a character that is not whitespace. Python's
 # whitespace spelled out, because a pattern's `\s` means something else in JSON Schema (ECMA-262).
 NOT_BLANK = r"[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
@@ -77,7 +77,7 @@ RECORD_ID = {
     "in": "path",
     "required": True,
     "description": "A record id; anything that is not the caller's record answers 404 `记录不存在`",
-    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INT64},
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
 }
 NOT_FOUND_RECORD = {
     "404": _error(404, [evaluations.NO_RECORD, HTTP_MESSAGES[404]], "No such record of the caller's"),
@@ -371,7 +371,7 @@ PATHS = {
             "summary": "The caller's records, newest first; pages past the end are empty",
             "security": SECURED,
             "parameters": [
-                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INT64,
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID,
                                                             "default": 1}},
                 {"name": "page_size", "in": "query", "schema": {
                     "type": "integer", "minimum": 1, "maximum": evaluations.MAX_PAGE_SIZE, "default": 10}},

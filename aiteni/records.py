@@ -14,6 +14,7 @@ bp = Blueprint("records", __name__, url_prefix="/api/evaluation")
 @bp.post("/save")
 @auth_required()
 def save():
+    """Stores one evaluation result for the caller."""
     record_id = evaluations.save(current_user.id, json_body())
     return ok({"record_id": record_id}, "保存成功")
 
@@ -21,6 +22,7 @@ def save():
 @bp.get("/history")
 @auth_required()
 def history():
+    """One page of the caller's records, newest first."""
     page = positive_int(request.args.get("page", "1"), evaluations.MAX_PAGE)
     page_size = positive_int(request.args.get("page_size", "10"), evaluations.MAX_PAGE_SIZE)
     if page is None or page_size is None:
@@ -31,11 +33,13 @@ def history():
 @bp.get("/result/<record_id>")
 @auth_required()
 def result(record_id):
+    """One of the caller's records; someone else's answers like a missing one."""
     return ok(evaluations.get(current_user.id, record_id))
 
 
 @bp.delete("/delete/<record_id>")
 @auth_required()
 def delete(record_id):
+    """Deletes one of the caller's records."""
     evaluations.delete(current_user.id, record_id)
     return ok(msg="删除成功")

@@ -4,7 +4,9 @@ Each login starts a session; every refresh consumes its refresh token and
 issues the next one in the same session. A consumed token presented again
 means a copy exists elsewhere, so the whole session is revoked.
 """
+import hashlib
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -31,9 +33,19 @@ class TokenPair:
         return {"token": self.token, "refreshToken": self.refresh_token, "expiresIn": self.expires_in}
 
 
+def new_refresh_token():
+    """An opaque refresh token (32 random bytes) and the hash that is all we store."""
+    token = "rt_" + secrets.token_urlsafe(32)
+    return token, hash_refresh_token(token)
+
+
+def hash_refresh_token(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def _refresh_token_row(session_id, now):
     """A new refresh token and the row that stores its hash."""
-    token, token_hash = tokens.new_refresh_token()
+    token, token_hash = new_refresh_token()
     lifetime = timedelta(days=current_app.config["REFRESH_EXPIRATION_DAYS"])
     row = {"token_hash": token_hash, "session_id": session_id, "created_at": now, "expires_at": now + lifetime}
     return token, row
@@ -67,6 +79,7 @@ def login(wechat, nickname, avatar_url, client_ip=None, user_agent=None):
 
 
 def _open(connection, user_id, client_ip, user_agent):
+    """Inserts the session row and its first refresh token; returns (session id, refresh token)."""
     now = utcnow()
     session_id = new_session_id()
     connection.execute(
@@ -92,7 +105,7 @@ def refresh(refresh_token):
     if not isinstance(refresh_token, str) or not refresh_token.startswith("rt_") or len(refresh_token) > 128:
         raise Unauthorized(tokens.REVOKED)
     now = utcnow()
-    token_hash = tokens.hash_refresh_token(refresh_token)
+    token_hash = hash_refresh_token(refresh_token)
     row = db.session.execute(
         sa.select(RefreshToken, LoginSession, User)
         .join(LoginSession, RefreshToken.session_id == LoginSession.id)

@@ -6,8 +6,6 @@ cached per process for SESSION_CACHE_SECONDS; anything that revokes a session
 or changes a user calls `forget()`, so this process sees it at once and every
 other process within that many seconds.
 """
-import hashlib
-import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -23,7 +21,7 @@ from flask_jwt_extended.exceptions import JWTDecodeError
 from .envelope import error_response
 from .errors import Unauthorized
 from .extensions import db, jwt
-from .models import LoginSession, User, utcnow
+from .models import MAX_ID, LoginSession, User, utcnow
 
 LOGIN_FIRST = "请先登录"
 MISSING_TOKEN = "缺少认证Token"
@@ -33,7 +31,6 @@ USER_GONE = "用户不存在"
 REVOKED = "登录已失效，请重新登录"
 
 REQUIRED_CLAIMS = ("sub", "exp", "iat", "jti", "type")
-MAX_USER_ID = 2**63 - 1
 HEADER_FIELDS = frozenset({"alg", "typ"})
 
 
@@ -64,6 +61,7 @@ _PRINCIPAL_BY_USER = sa.select(*_PRINCIPAL_COLUMNS, _USERS.c.tokens_valid_after)
 
 
 def _first_row(statement, params):
+    """A pooled connection rather than the ORM session: the token check needs no unit of work."""
     with db.engine.connect() as connection:
         return connection.execute(statement, params).first()
 
@@ -119,20 +117,12 @@ def issue_access_token(user, session_id):
 
 
 def access_lifetime_seconds():
+    """`expiresIn` of a token pair."""
     return int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
 
 
-def new_refresh_token():
-    """An opaque refresh token (32 random bytes) and the hash that is all we store."""
-    token = "rt_" + secrets.token_urlsafe(32)
-    return token, hash_refresh_token(token)
-
-
-def hash_refresh_token(token):
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _load_principal(claims):
+    """The Principal a verified token names, from the cache or one query; 401 when its session ended."""
     sid = claims.get("sid")
     key = sid if sid is not None else ("user", claims["sub"])
     now = time.monotonic()
@@ -145,7 +135,7 @@ def _load_principal(claims):
         user_id = int(claims["sub"])
     except ValueError:
         raise Unauthorized(INVALID) from None
-    if not 0 < user_id <= MAX_USER_ID:
+    if not 0 < user_id <= MAX_ID:
         raise Unauthorized(INVALID)
     if sid is not None:
         if not isinstance(sid, str):

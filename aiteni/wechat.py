@@ -72,10 +72,12 @@ class WeChatSession:
 
 
 def mask_openid(openid):
+    """Enough of an openid to tell users apart in a log, not enough to be one."""
     return f"{openid[:4]}***{openid[-2:]}" if openid else "-"
 
 
 def _redact(text, secret):
+    """Exception text without the AppSecret or the code (requests puts the whole URL in it)."""
     text = re.sub(r"(secret|js_code)=[^&\s]*", r"\1=***", text)
     return text.replace(secret, "***") if secret else text
 
