@@ -137,3 +137,10 @@ def test_a_token_remembered_by_one_app_proves_nothing_to_another(app, client, au
         {"SQLALCHEMY_DATABASE_URI": database_url, "JWT_SECRET": "another-secret-of-at-least-32-bytes!", "LOG_DIR": None}
     )
     assert_401(other.test_client().post("/api/auth/verify", headers=auth.bearer(token)), "Token无效")
+
+
+def test_verified_tokens_are_remembered(app, client, auth):
+    """Guards the override of Flask-JWT-Extended's private decode method (pinned 4.7.4): it must still run."""
+    token = auth.login("remembered")["token"]
+    assert verify(client, auth.bearer(token)).status_code == 200
+    assert token in app.extensions["aiteni.verified_tokens"]
