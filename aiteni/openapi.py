@@ -463,7 +463,7 @@ PATHS = {
 
 
 def document():
-    """The whole OpenAPI 3.1 document, as a fresh dict."""
+    """The whole OpenAPI 3.1 document (its parts are shared module-level dicts: do not mutate)."""
     return {
         "openapi": "3.1.0",
         "info": {

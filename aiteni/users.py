@@ -128,7 +128,7 @@ _EDITABLE = {"nickName": ("wechat_nickname", _nickname), "phone": ("phone", _pho
 
 
 def update(user_id, body):
-    """Applies the known fields of `body`, all or nothing; returns the user."""
+    """Applies the known fields of `body`, all or nothing."""
     changes = {column: check(body[field]) for field, (column, check) in _EDITABLE.items() if field in body}
     if not changes:
         raise BadRequest()
@@ -137,7 +137,6 @@ def update(user_id, body):
         setattr(user, column, value)
     db.session.commit()
     tokens.forget(user_id=user_id)
-    return user
 
 
 def delete(user_id):
