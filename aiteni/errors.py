@@ -4,6 +4,8 @@ Views raise `ApiError` (or let Flask raise an HTTPException); these handlers
 shape the answer, so no view assembles error JSON by hand.
 """
 import logging
+import math
+import time
 
 from flask import Flask
 from flask_limiter import RateLimitExceeded
@@ -12,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from .envelope import error_response
-from .ratelimit import retry_after
+from .extensions import limiter
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,15 @@ class NotFound(ApiError):
         super().__init__(404, msg)
 
 
+def _retry_after(error):
+    """Whole seconds until the window of the limit that refused this request ends."""
+    try:
+        resets_at = limiter.current_limit.window[0]
+    except Exception:  # the storage died since it counted this request: any backend, any error
+        return error.limit.limit.get_expiry()
+    return max(1, math.ceil(resets_at - time.time()))
+
+
 def _is_connection_error(error):
     """True when the database could not be reached (as opposed to a bad query).
 
@@ -84,7 +95,7 @@ def register_error_handlers(app: Flask) -> None:
             if name.lower() != "content-type":
                 response.headers[name] = value
         if isinstance(error, RateLimitExceeded):
-            response.headers["Retry-After"] = str(retry_after(error))
+            response.headers["Retry-After"] = str(_retry_after(error))
         return response
 
     @app.errorhandler(Exception)

@@ -1,6 +1,5 @@
 """Evaluation records: validation, storage and the shape the client reads (snake_case)."""
 import sqlalchemy as sa
-
 from sqlalchemy.exc import IntegrityError
 
 from . import tokens

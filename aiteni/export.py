@@ -22,7 +22,7 @@ JSON_COLUMNS = ["dimension_comments", "answers"]
 # Excel runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-_RECORDS = sa.select(
+_RECORD_COLUMNS = sa.select(
     EvaluationRecord.id,
     EvaluationRecord.user_id,
     EvaluationRecord.total_level,
@@ -34,7 +34,7 @@ _RECORDS = sa.select(
     EvaluationRecord.dimension_comments,
     EvaluationRecord.answers,
 )
-_USERS = sa.select(User.id, User.username, User.wechat_nickname).where(
+_USERS_BY_ID = sa.select(User.id, User.username, User.wechat_nickname).where(
     User.id.in_(sa.bindparam("ids", expanding=True))
 )
 
@@ -81,9 +81,9 @@ class Export:
 
     def _records(self):
         """(record row, username, nickname) for every record, a batch at a time."""
-        for rows in self._batches(_RECORDS):
+        for rows in self._batches(_RECORD_COLUMNS):
             ids = sorted({row.user_id for row in rows})
-            users = {user.id: user for user in db.session.execute(_USERS, {"ids": ids})}
+            users = {user.id: user for user in db.session.execute(_USERS_BY_ID, {"ids": ids})}
             # A user deleted mid-export took their records along: leave those out.
             yield [
                 (row, users[row.user_id].username, users[row.user_id].wechat_nickname)

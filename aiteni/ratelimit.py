@@ -3,11 +3,9 @@
 Flask-Limiter does the counting; this module only wires it to the views. Each
 limit string is read from the app's settings when a request is counted, so the
 numbers are whatever RATELIMIT_* says for this app. The 429 itself is shaped
-by errors.py like every other error, with `retry_after()` from here.
+by errors.py like every other error.
 """
 import logging
-import math
-import time
 
 from flask import current_app, request
 from flask_jwt_extended import decode_token
@@ -15,6 +13,7 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
 
 from .extensions import limiter
+from .tokens import bearer_token
 
 log = logging.getLogger(__name__)
 
@@ -34,22 +33,13 @@ def user_or_ip():
     signature itself (no database): a forged token cannot spend someone
     else's budget, it only spends its sender's IP budget.
     """
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme == "Bearer" and token.strip():
+    token = bearer_token()
+    if token:
         try:
-            return "user:" + decode_token(token.strip())["sub"]
+            return "user:" + decode_token(token)["sub"]
         except (PyJWTError, JWTExtendedException):
             pass
     return "ip:" + client_ip()
-
-
-def retry_after(error):
-    """Whole seconds until the window of the limit that refused this request ends."""
-    try:
-        resets_at = limiter.current_limit.window[0]
-    except Exception:  # the storage died since it counted this request: any backend, any error
-        return error.limit.limit.get_expiry()
-    return max(1, math.ceil(resets_at - time.time()))
 
 
 def _setting(name):

@@ -12,7 +12,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-
 from sqlalchemy.exc import IntegrityError
 
 from . import tokens, users
@@ -75,7 +74,11 @@ def login(wechat, nickname, avatar_url, client_ip=None, user_agent=None):
                 raise
     tokens.forget(user_id=user_id)
     user = tokens.Principal(user_id, wechat.openid, nickname, avatar_url, session_id)
-    return user, TokenPair(tokens.issue_access_token(user, session_id), refresh_token, tokens.access_lifetime_seconds())
+    return user, _pair(user, refresh_token)
+
+
+def _pair(principal, refresh_token):
+    return TokenPair(tokens.issue_access_token(principal), refresh_token, tokens.access_lifetime_seconds())
 
 
 def _open(connection, user_id, client_ip, user_agent):
@@ -136,7 +139,7 @@ def refresh(refresh_token):
     new_refresh, row = _refresh_token_row(session.id, now)
     db.session.add(RefreshToken(**row))
     principal = tokens.Principal(user.id, user.wechat_openid, user.wechat_nickname, user.wechat_avatar, session.id)
-    pair = TokenPair(tokens.issue_access_token(principal, session.id), new_refresh, tokens.access_lifetime_seconds())
+    pair = _pair(principal, new_refresh)
     db.session.commit()
     return pair
 

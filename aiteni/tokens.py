@@ -111,9 +111,11 @@ def forget(user_id=None, session_id=None):
     _cache().forget(user_id, session_id)
 
 
-def issue_access_token(user, session_id):
-    """A signed access JWT for a Principal: sub is the user id as a string, sid the login session."""
-    return create_access_token(identity=str(user.id), additional_claims={"openid": user.openid, "sid": session_id})
+def issue_access_token(principal):
+    """A signed access JWT for a Principal: sub is the user id as a string, sid its login session."""
+    return create_access_token(
+        identity=str(principal.id), additional_claims={"openid": principal.openid, "sid": principal.session_id}
+    )
 
 
 def access_lifetime_seconds():
@@ -124,22 +126,20 @@ def access_lifetime_seconds():
 def _load_principal(claims):
     """The Principal a verified token names, from the cache or one query; 401 when its session ended."""
     sid = claims.get("sid")
-    key = sid if sid is not None else ("user", claims["sub"])
+    try:
+        user_id = int(claims["sub"])
+    except ValueError:
+        raise Unauthorized(INVALID) from None
+    if not 0 < user_id <= MAX_ID or not isinstance(sid, (str, type(None))):
+        raise Unauthorized(INVALID)
+    key = sid if sid is not None else ("user", user_id)
     now = time.monotonic()
     cache = _cache()
     cached = cache.get(key, now)
     if cached is not None:
         return cached
     generation = cache.generation
-    try:
-        user_id = int(claims["sub"])
-    except ValueError:
-        raise Unauthorized(INVALID) from None
-    if not 0 < user_id <= MAX_ID:
-        raise Unauthorized(INVALID)
     if sid is not None:
-        if not isinstance(sid, str):
-            raise Unauthorized(INVALID)
         row = _first_row(_PRINCIPAL_BY_SESSION, {"sid": sid})
         if row is None or row.id != user_id or row.wechat_openid != claims.get("openid"):
             raise Unauthorized(REVOKED)
@@ -158,21 +158,32 @@ def _load_principal(claims):
     return principal
 
 
-def auth_required(missing_msg=LOGIN_FIRST):
-    """Requires `Authorization: Bearer <access token>`; `current_user` is then a Principal.
+def bearer_token():
+    """The token of `Authorization: Bearer <token>`: "" when there is none, None when the header is malformed.
 
-    The header's shape is checked here first: the contract tells a missing token
-    from a malformed one, which Flask-JWT-Extended's own messages do not.
+    The contract tells a missing token from a malformed one, which
+    Flask-JWT-Extended's own parsing does not.
     """
+    header = request.headers.get("Authorization", "").strip()
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if not header or (scheme == "Bearer" and not token):
+        return ""
+    if scheme != "Bearer" or " " in token or "," in token:
+        return None
+    return token
+
+
+def auth_required(missing_msg=LOGIN_FIRST):
+    """Requires `Authorization: Bearer <access token>`; `current_user` is then a Principal."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            header = request.headers.get("Authorization", "").strip()
-            scheme, _, token = header.partition(" ")
-            if not header or (scheme == "Bearer" and not token.strip()):
+            token = bearer_token()
+            if token == "":
                 raise Unauthorized(missing_msg)
-            if scheme != "Bearer" or " " in token.strip() or "," in token:
+            if token is None:
                 raise Unauthorized(INVALID)
             verify_jwt_in_request()
             return view(*args, **kwargs)

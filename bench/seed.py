@@ -87,7 +87,7 @@ def seed(database_url, jwt_secret, users, records_per_user, token_users, quiet=F
         with db.engine.begin() as connection:
             connection.execute(sa.insert(LoginSession), sessions)
         tokens = [
-            issue_access_token(Principal(s["user_id"], f"o_u{s['user_id'] - 1}", "", "", s["id"]), s["id"])
+            issue_access_token(Principal(s["user_id"], f"o_u{s['user_id'] - 1}", "", "", s["id"]))
             for s in sessions
         ]
         db.engine.dispose()
