@@ -2,12 +2,14 @@
 
 Login never needs an access_token, so nothing here fetches one.
 """
+import json
 import logging
 import random
 import re
 import time
 from dataclasses import dataclass
 from typing import Optional
+from urllib.parse import urlencode
 
 import requests
 
@@ -89,6 +91,8 @@ class WeChatClient:
         self.appid = appid
         self.secret = secret
         self.url = api_base.rstrip("/") + "/sns/jscode2session"
+        # The fixed part of the query, encoded once: each call only appends its js_code.
+        self.query = urlencode({"appid": appid, "secret": secret, "grant_type": "authorization_code"})
         self.timeout = timeout
         self.http = requests.Session()
         # Proxies come from WECHAT_PROXY only: letting requests scan the environment
@@ -112,26 +116,23 @@ class WeChatClient:
                 time.sleep(backoff)
 
     def _call_once(self, code, deadline):
-        params = {
-            "appid": self.appid,
-            "secret": self.secret,
-            "js_code": code,
-            "grant_type": "authorization_code",
-        }
+        query = f"{self.query}&{urlencode({'js_code': code})}"
         started = time.monotonic()
         errcode, rid = None, "-"
         try:
             try:
                 # Session.send of a bare prepared request: the session's cookie and
                 # environment merging, which this call never needs, costs more than the rest.
-                request = requests.Request("GET", self.url, params=params).prepare()
+                request = requests.Request("GET", self.url, params=query).prepare()
                 response = self.http.send(request, timeout=max(deadline - started, 0.01))
             except requests.RequestException as error:
                 raise Unavailable(_redact(f"{type(error).__name__}: {error}", self.secret)) from None
             if response.status_code >= 400:
                 raise Unavailable(f"HTTP {response.status_code}")
             try:
-                body = response.json()  # WeChat answers text/plain: parse whatever the type
+                # WeChat answers text/plain, which requests' .json() would decode as Latin-1:
+                # the raw bytes let json find their UTF encoding itself.
+                body = json.loads(response.content)
             except ValueError:
                 raise Unavailable("reply is not JSON") from None
             if not isinstance(body, dict):
