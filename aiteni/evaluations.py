@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from . import tokens
+from . import database, tokens
 from .errors import BadRequest, NotFound, Unauthorized
 from .extensions import db
 from .inputs import is_number, is_text, positive_int
@@ -77,7 +77,7 @@ def save(user_id, body):
     """Stores a validated record for the user and returns its id."""
     values = {"user_id": user_id, **validate(body)}
     try:
-        with db.engine.begin() as connection:
+        with database.write_transaction() as connection:
             return connection.execute(_INSERT, values).inserted_primary_key[0]
     except IntegrityError:
         # The account was deleted a moment ago (by another process whose news has not reached us yet).

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from . import tokens, users
+from . import database, tokens, users
 from .errors import Unauthorized
 from .extensions import db
 from .models import LoginSession, RefreshToken, User, new_session_id, utcnow
@@ -65,7 +65,7 @@ def login(wechat, nickname, avatar_url, client_ip=None, user_agent=None):
     """
     for attempt in range(_LOGIN_ATTEMPTS):
         try:
-            with db.engine.begin() as connection:
+            with database.write_transaction() as connection:
                 user_id = users.upsert_login(connection, wechat, nickname, avatar_url)
                 session_id, refresh_token = _open(connection, user_id, client_ip, user_agent)
             break

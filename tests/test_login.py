@@ -8,6 +8,7 @@ from werkzeug import Response
 
 from aiteni.extensions import db
 from aiteni.models import LoginSession, User
+from conftest import record_body
 
 PROFILE = {"nickName": "张三", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}
 
@@ -240,6 +241,27 @@ def test_wechat_is_reached_through_wechat_proxy(app, client, fake_wechat):
     wechat.init_app(app)
     assert login(client, "via-proxy").status_code == 200
     assert fake_wechat.calls[0]["js_code"] == "via-proxy"
+
+
+def test_a_login_that_fails_mid_transaction_lets_the_next_writes_in(app, client, auth, monkeypatch):
+    """On SQLite, logins and saves queue on one write lock: a failed one must not keep it."""
+    from aiteni import users
+
+    headers = auth.headers()
+    statuses = []
+
+    def writes():
+        monkeypatch.setattr(users, "new_username", lambda: "wx_always_the_same")  # forces a unique-key clash
+        statuses.append(login(client, "first").status_code)
+        statuses.append(login(client, "second").status_code)
+        monkeypatch.undo()
+        statuses.append(login(client, "third").status_code)
+        statuses.append(client.post("/api/evaluation/save", json=record_body(), headers=headers).status_code)
+
+    writer = threading.Thread(target=writes, daemon=True)  # a kept lock hangs it, not the suite
+    writer.start()
+    writer.join(timeout=10)
+    assert statuses == [200, 500, 200, 200]
 
 
 def test_sql_parameters_never_reach_the_error_log(app, client, fake_wechat, tmp_path, monkeypatch):
