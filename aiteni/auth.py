@@ -2,7 +2,7 @@
 from flask import Blueprint, current_app, request
 from flask_jwt_extended import current_user
 
-from . import sessions, tokens, users
+from . import logs, sessions, tokens, users
 from .envelope import ok
 from .errors import BadRequest
 from .inputs import json_body
@@ -28,6 +28,7 @@ def login():
     else:
         wechat = current_app.extensions["wechat"].code2session(code)
     user, pair = sessions.login(wechat, nickname, avatar_url, request.remote_addr, request.user_agent.string)
+    request.environ[logs.USER_ID] = user.id
     user_info = {"id": user.id, "nickName": user.nickname, "avatarUrl": user.avatar_url}
     return ok({**pair.as_data(), "userInfo": user_info}, "登录成功")
 

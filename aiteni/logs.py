@@ -5,7 +5,13 @@ import sys
 import time
 from pathlib import Path
 
+from flask import has_request_context, request
+
 log = logging.getLogger("aiteni.request")
+
+# WSGI environ keys the request line reads: who the caller is, and what `note()` added.
+USER_ID = "aiteni.user_id"
+FIELDS = "aiteni.log_fields"
 
 FORMAT = "%(asctime)s %(levelname)s [%(name)s] %(message)s"
 
@@ -96,6 +102,21 @@ class DailyFileHandler(logging.Handler):
         super().close()
 
 
+def note(logger, **fields):
+    """Adds `key=value` facts to the current request's line; outside a request they get a line of their own.
+
+    One line per request that says everything it did (a login's WeChat call,
+    the user it created) is easier to read than several, and each line written
+    costs a request ~80 µs under load.
+    """
+    text = " ".join(f"{key}={value}" for key, value in fields.items())
+    if not has_request_context():
+        logger.info(text)
+        return
+    environ = request.environ
+    environ[FIELDS] = f"{environ[FIELDS]} {text}" if FIELDS in environ else text
+
+
 def configure_logging(app):
     """Root handlers for stderr and the daily files, each behind the secret mask."""
     config = app.config
@@ -135,13 +156,14 @@ class RequestLogMiddleware:
 
         def start_and_log(status, headers, exc_info=None):
             log.info(
-                "%s %s %s %.1fms user=%s ip=%s",
+                "%s %s %s %.1fms user=%s ip=%s%s",
                 environ.get("REQUEST_METHOD"),
                 environ.get("PATH_INFO"),
                 status[:3],
                 (time.perf_counter() - started) * 1000,
-                environ.get("aiteni.user_id", "-"),
+                environ.get(USER_ID, "-"),
                 environ.get("REMOTE_ADDR"),
+                f" {environ[FIELDS]}" if FIELDS in environ else "",
             )
             return start_response(status, headers, exc_info)
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from . import database, tokens, users
+from . import database, logs, tokens, users
 from .errors import Unauthorized
 from .extensions import db
 from .models import LoginSession, RefreshToken, User, new_session_id, utcnow
@@ -66,12 +66,14 @@ def login(wechat, nickname, avatar_url, client_ip=None, user_agent=None):
     for attempt in range(_LOGIN_ATTEMPTS):
         try:
             with database.write_transaction() as connection:
-                user_id = users.upsert_login(connection, wechat, nickname, avatar_url)
+                user_id, created = users.upsert_login(connection, wechat, nickname, avatar_url)
                 session_id, refresh_token = _open(connection, user_id, client_ip, user_agent)
             break
         except IntegrityError:
             if attempt == _LOGIN_ATTEMPTS - 1:
                 raise
+    if created:
+        logs.note(log, new_user=user_id)
     tokens.forget(user_id=user_id)
     user = tokens.Principal(user_id, wechat.openid, nickname, avatar_url, session_id)
     return user, _pair(user, refresh_token)

@@ -18,6 +18,7 @@ from flask import current_app, request
 from flask_jwt_extended import create_access_token, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTDecodeError
 
+from . import logs
 from .envelope import error_response
 from .errors import Unauthorized
 from .extensions import db, jwt
@@ -223,7 +224,7 @@ def _decode_key(header, unverified_claims):
 def _lookup_user(header, claims):
     principal = _load_principal(claims)
     if principal is not None:
-        request.environ["aiteni.user_id"] = principal.id
+        request.environ[logs.USER_ID] = principal.id
     return principal
 
 

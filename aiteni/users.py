@@ -1,6 +1,5 @@
 """Users: created or updated at login, read and edited by themselves, deleted on request."""
 import hashlib
-import logging
 import re
 from datetime import timedelta
 
@@ -11,9 +10,8 @@ from .errors import BadRequest, Unauthorized
 from .extensions import db
 from .inputs import is_text
 from .models import User, new_username, utcnow
-from .wechat import WeChatSession, mask_openid
+from .wechat import WeChatSession
 
-log = logging.getLogger(__name__)
 
 NEED_PROFILE = "请完善头像和昵称"
 BAD_PROFILE = "头像或昵称格式不正确"
@@ -53,7 +51,7 @@ _INSERT = _USERS.insert()
 
 
 def upsert_login(connection, wechat, nickname, avatar_url):
-    """Writes a login to the user row, creating it on first login; returns the user id.
+    """Writes a login to the user row, creating it on first login; returns (user id, created).
 
     Core statements on the caller's transaction (login is a hot path, and the
     session row must land in the same transaction). A concurrent first login of
@@ -73,11 +71,9 @@ def upsert_login(connection, wechat, nickname, avatar_url):
     user_id = connection.scalar(_BY_OPENID, {"openid": wechat.openid})
     if user_id is not None:
         connection.execute(_UPDATE_LOGIN, {"user_key": user_id, **values})
-        return user_id
+        return user_id, False
     row = {"wechat_openid": wechat.openid, "username": new_username(), "created_at": now, **values}
-    user_id = connection.execute(_INSERT, row).inserted_primary_key[0]
-    log.info("new user %s openid=%s", user_id, mask_openid(wechat.openid))
-    return user_id
+    return connection.execute(_INSERT, row).inserted_primary_key[0], True
 
 
 def get(user_id):

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from . import logs
 from .errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -146,9 +147,9 @@ class WeChatClient:
             session_key = body.get("session_key")
             if not isinstance(openid, str) or not openid or not isinstance(session_key, str):
                 raise Unavailable("reply without openid/session_key")
-            log.info(
-                "jscode2session ok in %.0fms openid=%s rid=%s",
-                (time.monotonic() - started) * 1000, mask_openid(openid), rid,
+            logs.note(
+                log, jscode2session=f"{(time.monotonic() - started) * 1000:.0f}ms", errcode=0, rid=rid,
+                openid=mask_openid(openid),
             )
             return WeChatSession(openid, session_key, body.get("unionid") or None)
         except WeChatError as error:

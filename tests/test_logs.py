@@ -22,6 +22,28 @@ def test_one_line_per_request_in_the_daily_info_file(client, auth, tmp_path):
     assert not list((tmp_path / "logs").glob("error-*.log"))
 
 
+def test_a_login_is_one_line_with_its_wechat_call_and_the_user_it_made(client, fake_wechat, tmp_path):
+    answer = {"openid": "o_linetest1", "session_key": "SKlinetest==", "errmsg": "ok, rid: 9-8-7"}
+    fake_wechat.reply(answer, answer)
+    body = {"code": "c1", "nickName": "球友", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}
+    first = client.post("/api/auth/login", json=body).get_json()["data"]["userInfo"]["id"]
+    client.post("/api/auth/login", json=body)
+    ours = [line for line in read_logs(tmp_path, "info").splitlines() if "[aiteni." in line]
+    logins = [line for line in ours if "/api/auth/login" in line]
+    call = r"jscode2session=\d+ms errcode=0 rid=9-8-7 openid=o_li\*\*\*t1"
+    assert len(ours) == len(logins) == 2
+    assert re.search(rf"POST /api/auth/login 200 \d+\.\dms user={first} ip=127\.0\.0\.1 {call} new_user={first}$", logins[0])
+    assert re.search(rf"POST /api/auth/login 200 \d+\.\dms user={first} ip=127\.0\.0\.1 {call}$", logins[1])
+
+
+def test_facts_noted_outside_a_request_get_their_own_line(app, tmp_path):
+    from aiteni import logs
+
+    with app.app_context():
+        logs.note(logging.getLogger("aiteni.test"), job="purge", deleted=3)
+    assert "INFO [aiteni.test] job=purge deleted=3" in read_logs(tmp_path, "info")
+
+
 def test_errors_go_to_the_error_file_too(app, client, tmp_path):
     logging.getLogger("aiteni.test").error("something broke")
     logging.getLogger("aiteni.test").warning("only a warning")
