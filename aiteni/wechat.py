@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from . import logs
+from . import ConfigError, logs
 from .errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -92,8 +92,13 @@ class WeChatClient:
         self.appid = appid
         self.secret = secret
         self.url = api_base.rstrip("/") + "/sns/jscode2session"
-        # The fixed part of the query, encoded once: each call only appends its js_code.
-        self.query = urlencode({"appid": appid, "secret": secret, "grant_type": "authorization_code"})
+        # Prepared once, which also checks WECHAT_API_BASE at startup: each call copies
+        # it and appends its js_code (preparing it anew was a twentieth of a login's CPU).
+        query = urlencode({"appid": appid, "secret": secret, "grant_type": "authorization_code"})
+        try:
+            self.request = requests.Request("GET", self.url, params=query).prepare()
+        except requests.RequestException as error:
+            raise ConfigError(f"WECHAT_API_BASE is not a URL: {_redact(str(error), secret)}") from None
         self.timeout = timeout
         self.http = requests.Session()
         # Proxies come from WECHAT_PROXY only: letting requests scan the environment
@@ -117,14 +122,14 @@ class WeChatClient:
                 time.sleep(backoff)
 
     def _call_once(self, code, deadline):
-        query = f"{self.query}&{urlencode({'js_code': code})}"
         started = time.monotonic()
         errcode, rid = None, "-"
         try:
             try:
                 # Session.send of a bare prepared request: the session's cookie and
                 # environment merging, which this call never needs, costs more than the rest.
-                request = requests.Request("GET", self.url, params=query).prepare()
+                request = self.request.copy()
+                request.url += "&" + urlencode({"js_code": code})
                 response = self.http.send(request, timeout=max(deadline - started, 0.01))
             except requests.RequestException as error:
                 raise Unavailable(_redact(f"{type(error).__name__}: {error}", self.secret)) from None

@@ -65,3 +65,10 @@ def test_production_server_starts_with_good_environment(tmp_path):
     result = run_wsgi({"WECHAT_APPID": "wx1", "WECHAT_APPSECRET": "s", "JWT_SECRET": STRONG}, tmp_path)
     assert result.returncode == 0, result.stderr
 
+
+
+def test_a_wechat_api_base_that_is_not_a_url_stops_the_start(database_url):
+    settings = {"WECHAT_API_BASE": "api.weixin.qq.com", "WECHAT_APPSECRET": "s3cr3t-never-shown"}
+    with pytest.raises(ConfigError, match="WECHAT_API_BASE is not a URL") as error:
+        create_app({**settings, "SQLALCHEMY_DATABASE_URI": database_url, "LOG_DIR": None})
+    assert "s3cr3t-never-shown" not in str(error.value)

@@ -181,7 +181,10 @@ def test_unusable_wechat_answers_are_502(app, client, fake_wechat, answer):
 
 
 def test_unreachable_wechat_is_502_and_the_secret_is_not_logged(app, client, tmp_path):
-    app.extensions["wechat"].url = "http://127.0.0.1:9/sns/jscode2session"
+    from aiteni import wechat
+
+    app.config["WECHAT_API_BASE"] = "http://127.0.0.1:9"
+    wechat.init_app(app)
     response = login(client)
     assert response.status_code == 502
     logs = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "logs").glob("*.log"))
