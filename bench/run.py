@@ -46,7 +46,7 @@ def parse_args(argv):
     parser.add_argument("--scale", action="store_true", help="history and login at 1,000,000 records / 100,000 users vs 10,000 / 1,000")
     parser.add_argument("--mysql", metavar="URL", help="MariaDB/MySQL URL; the database it names is DROPPED and recreated")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of all targets (default 3; the median is reported)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of all targets (default 5; the median is reported)")
     parser.add_argument("--duration", type=int, default=5, help="seconds per target per round (default 5)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8, one per waitress thread)")
     parser.add_argument("--threads", type=int, default=8, help="waitress threads (default 8)")
