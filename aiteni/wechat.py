@@ -91,12 +91,12 @@ class WeChatClient:
     def __init__(self, appid, secret, api_base, timeout, proxy=None):
         self.appid = appid
         self.secret = secret
-        self.url = api_base.rstrip("/") + "/sns/jscode2session"
+        url = api_base.rstrip("/") + "/sns/jscode2session"
         # Prepared once, which also checks WECHAT_API_BASE at startup: each call copies
         # it and appends its js_code (preparing it anew was a twentieth of a login's CPU).
         query = urlencode({"appid": appid, "secret": secret, "grant_type": "authorization_code"})
         try:
-            self.request = requests.Request("GET", self.url, params=query).prepare()
+            self.request = requests.Request("GET", url, params=query).prepare()
         except requests.RequestException as error:
             raise ConfigError(f"WECHAT_API_BASE is not a URL: {_redact(str(error), secret)}") from None
         self.timeout = timeout
