@@ -33,6 +33,14 @@ def drop_everything(url):
     engine.dispose()
 
 
+def migrate(url):
+    """Builds the schema at `url` with the migrations, as `flask db upgrade` would."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory):
     """A database migrated once from empty: a file to copy on SQLite, the URL on MariaDB."""
@@ -41,10 +49,7 @@ def migrated_database(tmp_path_factory):
         url = TEST_DATABASE_URL
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
+    migrate(url)
     return url
 
 

@@ -7,13 +7,10 @@ import secrets
 from contextlib import contextmanager
 
 import sqlalchemy as sa
-from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
 import config
-from aiteni import create_app
-from aiteni.extensions import db
-from conftest import TABLES
+from conftest import TABLES, migrate
 
 LOCAL_SERVER = "mysql+pymysql://root@127.0.0.1:3306/?charset=utf8mb4"
 
@@ -33,10 +30,7 @@ def throwaway_database():
         connection.execute(sa.text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
     url = server.set(database=name)
     try:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False)})
-        with app.app_context():
-            upgrade()
-            db.engine.dispose()
+        migrate(url.render_as_string(hide_password=False))
         yield url
     finally:
         with admin.begin() as connection:

@@ -9,10 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from flask_migrate import upgrade
-
-from aiteni import create_app
-from aiteni.extensions import db
+from conftest import migrate
 from mariadb import throwaway_database
 from servers import waitress_process
 
@@ -100,10 +97,7 @@ def soak_database(request, tmp_path):
             yield url.render_as_string(hide_password=False)
         return
     url = f"sqlite:///{tmp_path / 'soak.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
+    migrate(url)
     yield url
 
 
