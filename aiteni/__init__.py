@@ -24,6 +24,7 @@ def create_app(config=None):
     app.config.from_pyfile("config.py", silent=True)
     if config:
         app.config.update(config)
+    app.config["JWT_SECRET"] = app.config["JWT_SECRET"] or app.config["SECRET_KEY"]
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     if app.config["ENV_NAME"] == "production":
         problem = settings.production_problem(app.config)

@@ -6,11 +6,11 @@ from . import logs, sessions, tokens, users
 from .envelope import ok
 from .errors import BadRequest
 from .inputs import json_body
+from .wechat import InvalidCode
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
 
 NO_CODE = "缺少登录凭证code"
-BAD_CODE = "code无效，请重新登录"
 
 
 @bp.post("/auth/login")
@@ -21,7 +21,7 @@ def login():
     if not isinstance(code, str) or not code.strip():
         raise BadRequest(NO_CODE)
     if len(code) > 128:
-        raise BadRequest(BAD_CODE)
+        raise InvalidCode("code longer than 128 characters")
     nickname, avatar_url = users.check_login_profile(body.get("nickName"), body.get("avatarUrl"))
     if current_app.config["WECHAT_DEV_LOGIN"]:
         wechat = users.dev_wechat_session(code)

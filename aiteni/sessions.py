@@ -95,7 +95,6 @@ def _open(connection, user_id, client_ip, user_agent):
             "created_at": now,
             "last_used_at": now,
             "expires_at": now + timedelta(days=current_app.config["SESSION_MAX_DAYS"]),
-            "revoked_at": None,
             "client_ip": client_ip,
             "user_agent": (user_agent or "")[:255] or None,
         },

@@ -20,11 +20,11 @@ from flask_jwt_extended.exceptions import JWTDecodeError
 
 from . import logs
 from .envelope import error_response
-from .errors import Unauthorized
+from .errors import HTTP_MESSAGES, Unauthorized
 from .extensions import db, jwt
 from .models import MAX_ID, LoginSession, User, utcnow
 
-LOGIN_FIRST = "请先登录"
+LOGIN_FIRST = HTTP_MESSAGES[401]
 MISSING_TOKEN = "缺少认证Token"
 INVALID = "Token无效"
 EXPIRED = "Token已过期，请重新登录"
