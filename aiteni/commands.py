@@ -27,12 +27,13 @@ def _date(_ctx, _param, value):
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
 def export_records(out_path, since, fmt):
     """Write every evaluation record with its user's id, username and nickname."""
+    # Counted before the file is opened: with the database down, an earlier export at --out survives.
+    job = export.Export(since)
     try:
         # utf-8-sig writes the BOM Excel needs to read Chinese correctly
         out = open(out_path, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="")
     except OSError as error:
         raise click.ClickException(f"cannot write {out_path}: {error.strerror}") from None
-    job = export.Export(since)
     write = job.write_csv if fmt == "csv" else job.write_jsonl
     # The bar is for a person watching: redirected or piped output stays clean.
     bar = click.progressbar(length=job.total, label="exporting", file=sys.stderr, hidden=not sys.stderr.isatty())

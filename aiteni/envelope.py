@@ -14,7 +14,9 @@ def error_response(status, msg, data=None):
     body = {"code": status, "msg": msg}
     if data is not None:
         body["data"] = data
-    return current_app.response_class(orjson.dumps(body), status=status, mimetype="application/json")
+    response = current_app.json.response(body)
+    response.status_code = status
+    return response
 
 
 class OrjsonProvider(JSONProvider):

@@ -52,7 +52,7 @@ def validate(body):
     summary = result.get("summary_text")
     if summary is None:
         summary = ""
-    if not isinstance(summary, str) or len(summary) > 2000:
+    if not is_text(summary, 2000, min_length=0):
         raise BadRequest(BAD_RECORD)
     return {
         "total_level": float(total),
@@ -67,10 +67,11 @@ def validate(body):
     }
 
 
-# The hot paths (save, history) use Core statements on the table: no unit of work,
+# The hot paths (save, history, delete) use Core statements on the table: no unit of work,
 # no identity map, and no reload of the row after commit just to learn its id.
 _RECORDS = EvaluationRecord.__table__
 _INSERT = sa.insert(_RECORDS)
+_DELETE = _RECORDS.delete().where(_RECORDS.c.id == sa.bindparam("rid"), _RECORDS.c.user_id == sa.bindparam("uid"))
 
 
 def save(user_id, body):
@@ -122,25 +123,29 @@ def history(user_id, page, page_size):
     return {"total": total, "page": page, "page_size": page_size, "records": records}
 
 
-def _owned(user_id, record_id):
-    """The user's record with this id; 404 alike whether missing or someone else's."""
+def _record_number(record_id):
+    """The id in the path as a number; one that cannot be a record's answers like a missing record."""
     number = positive_int(record_id, MAX_ID)
     if number is None:
         raise NotFound(NO_RECORD)
-    record = db.session.scalar(
-        sa.select(EvaluationRecord).where(EvaluationRecord.id == number, EvaluationRecord.user_id == user_id)
-    )
-    if record is None:
-        raise NotFound(NO_RECORD)
-    return record
+    return number
 
 
 def get(user_id, record_id):
-    """The caller's record as the client reads it."""
-    return as_dict(_owned(user_id, record_id))
+    """The caller's record as the client reads it; 404 alike whether missing or someone else's."""
+    record = db.session.scalar(
+        sa.select(EvaluationRecord).where(
+            EvaluationRecord.id == _record_number(record_id), EvaluationRecord.user_id == user_id
+        )
+    )
+    if record is None:
+        raise NotFound(NO_RECORD)
+    return as_dict(record)
 
 
 def delete(user_id, record_id):
-    """Deletes the caller's record; 404 if it is not theirs."""
-    db.session.delete(_owned(user_id, record_id))
-    db.session.commit()
+    """Deletes the caller's record in one statement; 404 alike whether missing or someone else's."""
+    with database.write_transaction() as connection:
+        deleted = connection.execute(_DELETE, {"rid": _record_number(record_id), "uid": user_id}).rowcount
+    if not deleted:
+        raise NotFound(NO_RECORD)

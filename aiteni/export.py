@@ -106,10 +106,7 @@ class Export:
         writer.writerow(BASE_COLUMNS + [f"dim_{key}" for key in dimensions] + JSON_COLUMNS)
         for batch in self._records():
             for row, username, nickname in batch:
-                base = [
-                    row.id, row.user_id, _cell(username), _cell(nickname), row.total_level,
-                    row.rounded_level, _cell(row.level_label), _cell(row.summary_text), iso_utc(row.created_at),
-                ]
+                base = [_cell(value) for value in _base(row, username, nickname).values()]
                 scores = [row.dimension_scores.get(key, "") for key in dimensions]
                 texts = [orjson.dumps(row.dimension_comments).decode(), orjson.dumps(row.answers).decode()]
                 writer.writerow(base + scores + texts)
@@ -120,18 +117,19 @@ class Export:
         for batch in self._records():
             for row, username, nickname in batch:
                 line = {
-                    "record_id": row.id,
-                    "user_id": row.user_id,
-                    "username": username,
-                    "nickname": nickname,
-                    "total_level": row.total_level,
-                    "rounded_level": row.rounded_level,
-                    "level_label": row.level_label,
-                    "summary_text": row.summary_text,
-                    "created_at": iso_utc(row.created_at),
+                    **_base(row, username, nickname),
                     "dimension_scores": row.dimension_scores,
                     "dimension_comments": row.dimension_comments,
                     "answers": row.answers,
                 }
                 out.write(orjson.dumps(line).decode() + "\n")
             progress(len(batch))
+
+
+def _base(row, username, nickname):
+    """The BASE_COLUMNS of one record, in their order."""
+    values = (
+        row.id, row.user_id, username, nickname, row.total_level, row.rounded_level,
+        row.level_label, row.summary_text, iso_utc(row.created_at),
+    )
+    return dict(zip(BASE_COLUMNS, values))

@@ -15,14 +15,17 @@ FIELDS = "aiteni.log_fields"
 
 FORMAT = "%(asctime)s %(levelname)s [%(name)s] %(message)s"
 
-# Patterns of things that must never reach a log line, whatever code logged them.
+# Patterns of things that must never reach a log line, whatever code logged them, each with
+# the words (lower case) one of which a text must contain for the pattern to match at all:
+# checking those first spares every request line the ~10 µs of the case-blind key search.
 _MASKS = [
     # JWTs (three base64url parts, the first a JSON header)
-    (re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), "[jwt]"),
+    (("eyj",), re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*"), "[jwt]"),
     # our opaque refresh tokens
-    (re.compile(r"rt_[A-Za-z0-9_-]{16,}"), "rt_***"),
+    (("rt_",), re.compile(r"rt_[A-Za-z0-9_-]{16,}"), "rt_***"),
     # key=value / "key": "value" pairs, e.g. requests' URL in an exception text
     (
+        ("secret", "session_key", "js_code", "token", "password", "authorization"),
         re.compile(
             r"(?i)(secret|appsecret|session_key|js_code|refresh_?token|access_?token|password|authorization)"
             r"""(["']?\s*[:=]\s*["']?(?:bearer\s+)?)([^&\s"',}]+)"""
@@ -42,8 +45,10 @@ class SecretMaskFilter(logging.Filter):
     def mask(self, text):
         for secret in self.secrets:
             text = text.replace(secret, "***")
-        for pattern, replacement in _MASKS:
-            text = pattern.sub(replacement, text)
+        lowered = text.lower()
+        for words, pattern, replacement in _MASKS:
+            if any(word in lowered for word in words):
+                text = pattern.sub(replacement, text)
         return text
 
     def filter(self, record):

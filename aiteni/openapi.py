@@ -371,7 +371,7 @@ PATHS = {
             "summary": "The caller's records, newest first; pages past the end are empty",
             "security": SECURED,
             "parameters": [
-                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID,
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": evaluations.MAX_PAGE,
                                                             "default": 1}},
                 {"name": "page_size", "in": "query", "schema": {
                     "type": "integer", "minimum": 1, "maximum": evaluations.MAX_PAGE_SIZE, "default": 10}},
@@ -430,8 +430,7 @@ PATHS = {
                 "200": _json("The database answers", _envelope(200, ["ok"], {
                     "type": "object", "required": ["database"], "properties": {"database": {"const": "ok"}},
                 })),
-                "429": _common()["429"],
-                "500": _common()["500"],
+                **_common(),
                 "503": _error(503, [UNAVAILABLE], "The database does not answer", {
                     "type": ["object", "null"], "properties": {"database": {"const": "unavailable"}},
                 }),

@@ -75,6 +75,9 @@ class _StorageDownIsAnError(logging.Filter):
 def init_app(app):
     """Binds the limiter and puts every registered view under its rule (call after the blueprints)."""
     config = app.config
+    unknown = RULES.keys() - app.view_functions.keys()
+    if unknown:  # a renamed view would silently fall under the looser OTHER budget
+        raise RuntimeError(f"rate-limit rules for views that do not exist: {', '.join(sorted(unknown))}")
     if not config["RATELIMIT_ENABLED"]:
         if config["ENV_NAME"] == "production":
             log.warning("rate limits are off (RATELIMIT_ENABLED=0)")
@@ -92,6 +95,5 @@ def init_app(app):
     if not any(isinstance(f, _StorageDownIsAnError) for f in limiter_log.filters):
         limiter_log.addFilter(_StorageDownIsAnError())
     for endpoint, view in app.view_functions.items():
-        if endpoint != "static":
-            app.view_functions[endpoint] = RULES.get(endpoint, OTHER)(view)
+        app.view_functions[endpoint] = RULES.get(endpoint, OTHER)(view)
     limiter.init_app(app)
