@@ -20,6 +20,7 @@ BAD_PHONE = "手机号格式不正确"
 BAD_REAL_NAME = "姓名格式不正确"
 
 AVATAR_SCHEMES = ("https://", "http://", "wxfile://")
+NICKNAME_MAX = 64  # the column's width
 PHONE = re.compile(r"1[0-9]{10}")
 CHINA_TIME = timedelta(hours=8)
 
@@ -33,7 +34,7 @@ def check_login_profile(nickname, avatar_url):
     if not nickname.strip() or not avatar_url.strip():
         raise BadRequest(NEED_PROFILE)
     # Limits count what the client sent; the avatar is stored exactly as given (API.md).
-    if len(nickname) > 64 or len(avatar_url) > 512 or not avatar_url.startswith(AVATAR_SCHEMES):
+    if len(nickname) > NICKNAME_MAX or len(avatar_url) > 512 or not avatar_url.startswith(AVATAR_SCHEMES):
         raise BadRequest(BAD_PROFILE)
     return nickname.strip(), avatar_url
 
@@ -98,7 +99,7 @@ def info(user):
 
 
 def _nickname(value):
-    if not isinstance(value, str) or not value.strip() or len(value) > 64:
+    if not isinstance(value, str) or not value.strip() or len(value) > NICKNAME_MAX:
         raise BadRequest(BAD_NICKNAME)
     return value.strip()
 

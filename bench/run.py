@@ -116,7 +116,11 @@ class Site:
         self.tokens_file = Path(workdir) / f"{name}-tokens.txt"
         self.tokens_file.write_text("\n".join(tokens) + "\n")
         self.server = Served(["bench.server", str(args.threads)], env, Path(workdir) / f"{name}-server.log", server_cpus)
-        requests.get(self.server.url + "/api/health", timeout=10).raise_for_status()
+        try:
+            requests.get(self.server.url + "/api/health", timeout=10).raise_for_status()
+        except Exception:
+            self.server.stop()
+            raise
 
     def wrk_args(self, target, run_id):
         if target == "login":
@@ -257,9 +261,13 @@ def main(argv=None):
     started = time.time()
     try:
         result = (scale_run if args.scale else full_run)(args, workdir, wechat.url, cpus)
+    except BaseException:
+        say(f"the servers' logs are kept in {workdir}")
+        raise
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
     finally:
         wechat.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
     if not args.quick:
         for check in result["checks"]:
             print(f"{'PASS' if check['ok'] else 'FAIL'}  {check['target']}: {check['value']:.2f}")
@@ -274,6 +282,7 @@ def main(argv=None):
         "waitress_threads": args.threads, "cpus": os.cpu_count(), "pinned": bool(cpus[0]),
     }
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     if failures:
         say(f"FAILED: non-2xx responses or socket errors (target: (non-2xx, socket errors)): {failures}")

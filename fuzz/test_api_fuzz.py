@@ -5,8 +5,10 @@ No 5xx on any input, and every answer conforms to /api/openapi.json: status, con
 body schema (so each `msg` is one the document lists). Run: `.venv/bin/python -m pytest fuzz`
 (FUZZ_EXAMPLES sets the examples per operation; TEST_DATABASE_URL runs it on MariaDB).
 """
+import atexit
 import itertools
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -29,6 +31,7 @@ DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 def build_app():
     """The app on a freshly migrated database, logging to a temp dir, with dev login (no WeChat needed)."""
     directory = Path(tempfile.mkdtemp(prefix="aiteni-fuzz-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": DATABASE_URL or f"sqlite:///{directory / 'fuzz.db'}",
         "LOG_DIR": str(directory / "logs"),

@@ -55,9 +55,7 @@ class TcpProxy:
         self._silent.clear()
         return self.start()
 
-    def close(self):
-        self._stop_listening()
-        self._reset_open_connections()
+    close = cut
 
     def _stop_listening(self):
         if not self._stop.is_set():

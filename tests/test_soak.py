@@ -123,7 +123,6 @@ def test_2000_mixed_requests_from_16_threads(soak_database, fake_wechat, tmp_pat
         statuses = Counter(status for _, status, _ in results)
 
         assert len(results) == REQUESTS
-        assert not [s for s in statuses if s >= 500], statuses
         assert statuses == {200: REQUESTS}, statuses
         for user in USERS:
             login = requests.post(f"{base}/api/auth/login", json={"code": user, **PROFILE}, timeout=15)

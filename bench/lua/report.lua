@@ -1,4 +1,4 @@
--- Appended to every target script: one machine-readable line for bench/wrk.py.
+-- Appended to every target script: one machine-readable line for bench/processes.py (run_wrk).
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
