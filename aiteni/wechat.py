@@ -85,6 +85,22 @@ def _redact(text, secret):
     return text.replace(secret, "***") if secret else text
 
 
+class _OneHostAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter, remembering the connection pool of the one host this client calls.
+
+    The stock adapter parses the URL and rebuilds the pool's key on every request,
+    about a tenth of the call's CPU. The host, TLS settings and proxy of a
+    WeChatClient never change, so neither can its pool.
+    """
+
+    pool = None
+
+    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
+        if self.pool is None:
+            self.pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+        return self.pool
+
+
 class WeChatClient:
     """Calls jscode2session over one keep-alive `requests.Session`."""
 
@@ -101,6 +117,7 @@ class WeChatClient:
             raise ConfigError(f"WECHAT_API_BASE is not a URL: {_redact(str(error), secret)}") from None
         self.timeout = timeout
         self.http = requests.Session()
+        self.http.mount(url, _OneHostAdapter())
         # Proxies come from WECHAT_PROXY only: letting requests scan the environment
         # for them (and read ~/.netrc) on every login cost a third of the call's CPU.
         self.http.trust_env = False

@@ -139,8 +139,14 @@ def test_a_token_remembered_by_one_app_proves_nothing_to_another(app, client, au
     assert_401(other.test_client().post("/api/auth/verify", headers=auth.bearer(token)), "Token无效")
 
 
-def test_verified_tokens_are_remembered(app, client, auth):
-    """Guards the override of Flask-JWT-Extended's private decode method (pinned 4.7.4): it must still run."""
+def test_a_verified_token_is_not_parsed_again(client, auth, monkeypatch):
+    """Guards both overrides of Flask-JWT-Extended internals (pinned 4.7.4): the private decode
+    method and the module-level header read must still be the ones it calls."""
     token = auth.login("remembered")["token"]
     assert verify(client, auth.bearer(token)).status_code == 200
-    assert token in app.extensions["aiteni.verified_tokens"]
+    parsed = []
+    for name in ("decode", "get_unverified_header"):
+        original = getattr(pyjwt, name)
+        monkeypatch.setattr(pyjwt, name, lambda *args, _original=original, **kwargs: parsed.append(args) or _original(*args, **kwargs))
+    assert verify(client, auth.bearer(token)).get_json()["msg"] == "Token有效"
+    assert parsed == []
