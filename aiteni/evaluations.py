@@ -20,8 +20,11 @@ MAX_PAGE = MAX_ID
 
 
 def iso_utc(moment):
-    """A naive UTC datetime as ISO 8601 with a Z, which JavaScript's `new Date(...)` reads as UTC."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A naive UTC datetime as ISO 8601 with a Z, which JavaScript's `new Date(...)` reads as UTC.
+
+    isoformat rather than strftime: half the cost, ten times per history page.
+    """
+    return moment.isoformat(timespec="seconds") + "Z"
 
 
 def _level(value):
