@@ -23,10 +23,7 @@ def login():
     if len(code) > 128:
         raise InvalidCode("code longer than 128 characters")
     nickname, avatar_url = users.check_login_profile(body.get("nickName"), body.get("avatarUrl"))
-    if current_app.config["WECHAT_DEV_LOGIN"]:
-        wechat = users.dev_wechat_session(code)
-    else:
-        wechat = current_app.extensions["wechat"].code2session(code)
+    wechat = current_app.extensions["wechat"].code2session(code)
     user, pair = sessions.login(wechat, nickname, avatar_url, request.remote_addr, request.user_agent.string)
     request.environ[logs.USER_ID] = user.id
     user_info = {"id": user.id, "nickName": user.nickname, "avatarUrl": user.avatar_url}

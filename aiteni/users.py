@@ -1,5 +1,4 @@
 """Users: created or updated at login, read and edited by themselves, deleted on request."""
-import hashlib
 import re
 from datetime import timedelta
 
@@ -10,7 +9,6 @@ from .errors import BadRequest, Unauthorized
 from .extensions import db
 from .inputs import is_text
 from .models import User, new_username, utcnow
-from .wechat import WeChatSession
 
 
 NEED_PROFILE = "请完善头像和昵称"
@@ -37,11 +35,6 @@ def check_login_profile(nickname, avatar_url):
     if len(nickname) > NICKNAME_MAX or len(avatar_url) > 512 or not avatar_url.startswith(AVATAR_SCHEMES):
         raise BadRequest(BAD_PROFILE)
     return nickname.strip(), avatar_url
-
-
-def dev_wechat_session(code):
-    """What WECHAT_DEV_LOGIN uses instead of WeChat: the code names the user."""
-    return WeChatSession(openid="dev_" + hashlib.sha256(code.encode()).hexdigest()[:28], session_key="dev")
 
 
 # Statements built once: each login only binds values, so SQLAlchemy reuses their compiled SQL.

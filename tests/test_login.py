@@ -228,7 +228,10 @@ def test_concurrent_first_logins_make_one_user(app):
 
 
 def test_dev_login_needs_no_wechat(app, client, fake_wechat):
+    from aiteni import wechat
+
     app.config["WECHAT_DEV_LOGIN"] = True
+    wechat.init_app(app)
     first = login(client, "developer").get_json()["data"]
     again = login(client, "developer").get_json()["data"]
     other = login(client, "someone-else").get_json()["data"]
