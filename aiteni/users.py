@@ -10,7 +10,6 @@ from .extensions import db
 from .inputs import is_text
 from .models import User, new_username, utcnow
 
-
 NEED_PROFILE = "请完善头像和昵称"
 BAD_PROFILE = "头像或昵称格式不正确"
 BAD_NICKNAME = "昵称格式不正确"

@@ -6,11 +6,18 @@ import pytest
 import sqlalchemy as sa
 from werkzeug import Response
 
+from aiteni import wechat
 from aiteni.extensions import db
 from aiteni.models import LoginSession, User
 from conftest import record_body
 
 PROFILE = {"nickName": "张三", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}
+
+
+def rewire_wechat(app, **settings):
+    """The WeChat client is chosen and built when the app starts: change its settings, then build it again."""
+    app.config.update(settings)
+    wechat.init_app(app)
 
 
 def login(client, code="abc", **fields):
@@ -181,10 +188,7 @@ def test_unusable_wechat_answers_are_502(app, client, fake_wechat, answer):
 
 
 def test_unreachable_wechat_is_502_and_the_secret_is_not_logged(app, client, tmp_path):
-    from aiteni import wechat
-
-    app.config["WECHAT_API_BASE"] = "http://127.0.0.1:9"
-    wechat.init_app(app)
+    rewire_wechat(app, WECHAT_API_BASE="http://127.0.0.1:9")
     response = login(client)
     assert response.status_code == 502
     logs = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "logs").glob("*.log"))
@@ -228,10 +232,7 @@ def test_concurrent_first_logins_make_one_user(app):
 
 
 def test_dev_login_needs_no_wechat(app, client, fake_wechat):
-    from aiteni import wechat
-
-    app.config["WECHAT_DEV_LOGIN"] = True
-    wechat.init_app(app)
+    rewire_wechat(app, WECHAT_DEV_LOGIN=True)
     first = login(client, "developer").get_json()["data"]
     again = login(client, "developer").get_json()["data"]
     other = login(client, "someone-else").get_json()["data"]
@@ -241,10 +242,7 @@ def test_dev_login_needs_no_wechat(app, client, fake_wechat):
 
 def test_wechat_is_reached_through_wechat_proxy(app, client, fake_wechat):
     """With WECHAT_PROXY set, the call goes to the proxy (here the fake, acting as one)."""
-    from aiteni import wechat
-
-    app.config.update(WECHAT_API_BASE="http://wechat.invalid", WECHAT_PROXY=fake_wechat.base_url)
-    wechat.init_app(app)
+    rewire_wechat(app, WECHAT_API_BASE="http://wechat.invalid", WECHAT_PROXY=fake_wechat.base_url)
     assert login(client, "via-proxy").status_code == 200
     assert fake_wechat.calls[0]["js_code"] == "via-proxy"
 

@@ -147,6 +147,11 @@ def test_a_verified_token_is_not_parsed_again(client, auth, monkeypatch):
     parsed = []
     for name in ("decode", "get_unverified_header"):
         original = getattr(pyjwt, name)
-        monkeypatch.setattr(pyjwt, name, lambda *args, _original=original, **kwargs: parsed.append(args) or _original(*args, **kwargs))
+
+        def counted(*args, _original=original, **kwargs):
+            parsed.append(args)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(pyjwt, name, counted)
     assert verify(client, auth.bearer(token)).get_json()["msg"] == "Token有效"
     assert parsed == []
