@@ -1,4 +1,5 @@
 import logging
+from collections import Counter
 from logging.config import fileConfig
 
 from flask import current_app
@@ -48,6 +49,34 @@ def get_metadata():
     return target_db.metadata
 
 
+def set_sqlite_foreign_keys(connection, enabled):
+    """Sets PRAGMA foreign_keys on this connection and reads it back.
+
+    SQLite ignores the pragma inside a transaction, so SQLAlchemy's (autobegun,
+    empty: pysqlite opens a real one only before INSERT/UPDATE/DELETE) is ended
+    around it; the read-back catches a driver that opened one anyway.
+    """
+    pragma = f"PRAGMA foreign_keys={'ON' if enabled else 'OFF'}"
+    connection.rollback()
+    connection.exec_driver_sql(pragma)
+    state = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    connection.rollback()
+    if bool(state) != enabled:
+        raise RuntimeError(f"{pragma} did not take: a transaction was open on the migration connection")
+
+
+def check_sqlite_foreign_keys(connection):
+    """Fails, naming the tables, if the migrations left rows pointing at rows that are gone."""
+    rows = connection.exec_driver_sql("PRAGMA foreign_key_check")
+    dangling = Counter((table, parent) for table, _rowid, parent, _fk in rows)
+    if dangling:
+        tables = ", ".join(f"{table} ({count} rows -> {parent})" for (table, parent), count in sorted(dangling.items()))
+        raise RuntimeError(
+            f"The schema change left rows whose foreign key points at no row: {tables}; "
+            "PRAGMA foreign_key_check lists them"
+        )
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -94,14 +123,29 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        # On SQLite a table rebuild (any batch_alter_table change SQLite cannot ALTER)
+        # drops the old table, and with foreign keys on that drop deletes every row
+        # referring to it through ON DELETE CASCADE: sessions, tokens, records. So the
+        # migrations run with enforcement off and check integrity afterwards. The app
+        # turns enforcement on only when a connection is made, so it is turned back on
+        # before this one returns to the pool.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            set_sqlite_foreign_keys(connection, False)
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                check_sqlite_foreign_keys(connection)
+        finally:
+            if sqlite:
+                set_sqlite_foreign_keys(connection, True)
 
 
 if context.is_offline_mode():
