@@ -59,7 +59,10 @@ class Config:
 
     LOG_DIR = _env("LOG_DIR", "logs")
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
-    QUESTIONS_VERSION = _env("QUESTIONS_VERSION", "1.0.0")
+    # A TOML question bank (shared/QUESTIONS.md); unset: the one shipped in aiteni/evaluation/.
+    QUESTIONS_FILE = _env("QUESTIONS_FILE")
+    # Gone: the bank's own `version` is questions_version. Read only to say, once, that it is ignored.
+    QUESTIONS_VERSION = _env("QUESTIONS_VERSION")
 
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", "1")
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
@@ -69,6 +72,8 @@ class Config:
     RATELIMIT_LOGIN = _env("RATELIMIT_LOGIN", "30 per minute")
     RATELIMIT_REFRESH = _env("RATELIMIT_REFRESH", "30 per minute")
     RATELIMIT_WRITE = _env("RATELIMIT_WRITE", "60 per minute")
+    # Evaluations without a (valid) token, per client IP; signed in, they spend RATELIMIT_WRITE.
+    RATELIMIT_EVALUATION = _env("RATELIMIT_EVALUATION", "30 per minute")
     RATELIMIT_DEFAULT = _env("RATELIMIT_DEFAULT", "600 per minute")
     PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
 
@@ -76,7 +81,8 @@ class Config:
     # see a revocation at most this late (issue 6 asks for within 2 s).
     SESSION_CACHE_SECONDS = float(_env("SESSION_CACHE_SECONDS", "1"))
 
-    MAX_CONTENT_LENGTH = 64 * 1024
+    # The largest valid request, a /save at every field's maximum written as UTF-8, is about 170 KB.
+    MAX_CONTENT_LENGTH = 256 * 1024
     # Flask would answer OPTIONS with an empty text/html 200; every answer must be the JSON envelope
     # (OPTIONS gets the 405 one). The mini-program makes no CORS preflights.
     PROVIDE_AUTOMATIC_OPTIONS = False

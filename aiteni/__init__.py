@@ -43,7 +43,7 @@ def create_app(config=None):
 
 
 def register_extensions(app):
-    from . import database, tokens, wechat
+    from . import database, evaluation, tokens, wechat
     from .envelope import OrjsonProvider
 
     app.json = OrjsonProvider(app)
@@ -56,13 +56,16 @@ def register_extensions(app):
         Migrate(app, database.db, directory=str(Path(app.root_path).parent / "migrations"))
     tokens.init_app(app)
     wechat.init_app(app)
+    evaluation.init_app(app)
 
 
 def register_blueprints(app):
     from . import auth, docs, records, service
+    from .evaluation import views as evaluation
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(records.bp)
+    app.register_blueprint(evaluation.bp)
     app.register_blueprint(service.bp)
     app.register_blueprint(docs.bp)
     if app.config["API_DOCS"]:

@@ -1,14 +1,21 @@
-"""Admin commands: `flask --app wsgi records export` and `flask --app wsgi sessions purge`."""
+"""Admin commands: `flask --app wsgi records export`, `sessions purge` and `questions check`."""
 import sys
 from datetime import datetime
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from . import export, sessions
+from .evaluation import bank as bank_file
+from .evaluation import check
 
 records_cli = AppGroup("records", help="Evaluation records.")
 sessions_cli = AppGroup("sessions", help="Login sessions.")
+questions_cli = AppGroup("questions", help="The question bank.")
+
+# Random answer sets the monotonicity search tries (the server tries fewer at start).
+CHECK_SAMPLES = 3000
 
 
 def _date(_ctx, _param, value):
@@ -50,6 +57,32 @@ def purge_sessions(days):
     click.echo(f"purged {sessions.purge(days)} sessions")
 
 
+@questions_cli.command("check")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+def check_questions(path):
+    """Validate a question bank (without PATH, the server's: QUESTIONS_FILE or the shipped one)."""
+    path = path or current_app.config["QUESTIONS_FILE"] or str(bank_file.DEFAULT_FILE)
+    bank, flaws = bank_file.read(path)
+    click.echo(f"bank {path}")
+    if bank is not None:
+        counts = ", ".join(f"{len(bank.tier(tier))} {tier}" for tier in ("basic", "advanced"))
+        click.echo(f"version {bank.version}: {counts} questions, {len(bank.options)} options")
+        for stage in check.STAGES:
+            low, high = check.reachable(bank, stage)
+            click.echo(f"\n{stage}: reaches {low:.1f}–{high:.1f}")
+            click.echo("  L     total  rounded")
+            for level, total, rounded, required in check.calibration_table(bank, stage):
+                mark = "" if rounded == level else "  (required)" if required else "  (beyond the bank's reach)"
+                click.echo(f"  {level:.1f}  {total:6.2f}  {rounded:.1f}{mark}")
+        flaws = check.problems(bank, CHECK_SAMPLES)
+    for flaw in flaws:
+        click.echo(f"flaw: {flaw}", err=True)
+    if flaws:
+        raise SystemExit(1)
+    click.echo("\nno flaw found")
+
+
 def register(app):
     app.cli.add_command(records_cli)
     app.cli.add_command(sessions_cli)
+    app.cli.add_command(questions_cli)

@@ -9,16 +9,17 @@ from datetime import datetime
 import orjson
 import sqlalchemy as sa
 
-from .evaluations import iso_utc
+from .evaluation.store import iso_utc
 from .extensions import db
 from .models import EvaluationRecord, User
 
 BATCH = 2000
 BASE_COLUMNS = [
     "record_id", "user_id", "username", "nickname", "total_level", "rounded_level",
-    "level_label", "summary_text", "created_at",
+    "level_label", "summary_text", "created_at", "stage", "questions_version",
 ]
-JSON_COLUMNS = ["dimension_comments", "answers"]
+# As stored: advantages and weaknesses are null in records from before they were kept.
+JSON_COLUMNS = ["dimension_comments", "advantages", "weaknesses", "answers"]
 # Excel runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -30,8 +31,12 @@ _RECORD_COLUMNS = sa.select(
     EvaluationRecord.level_label,
     EvaluationRecord.summary_text,
     EvaluationRecord.created_at,
+    EvaluationRecord.stage,
+    EvaluationRecord.questions_version,
     EvaluationRecord.dimension_scores,
     EvaluationRecord.dimension_comments,
+    EvaluationRecord.advantages,
+    EvaluationRecord.weaknesses,
     EvaluationRecord.answers,
 )
 _USERS_BY_ID = sa.select(User.id, User.username, User.wechat_nickname).where(
@@ -108,7 +113,7 @@ class Export:
             for row, username, nickname in batch:
                 base = [_cell(value) for value in _base(row, username, nickname).values()]
                 scores = [row.dimension_scores.get(key, "") for key in dimensions]
-                texts = [orjson.dumps(row.dimension_comments).decode(), orjson.dumps(row.answers).decode()]
+                texts = [orjson.dumps(row._mapping[column]).decode() for column in JSON_COLUMNS]
                 writer.writerow(base + scores + texts)
             progress(len(batch))
 
@@ -119,8 +124,7 @@ class Export:
                 line = {
                     **_base(row, username, nickname),
                     "dimension_scores": row.dimension_scores,
-                    "dimension_comments": row.dimension_comments,
-                    "answers": row.answers,
+                    **{column: row._mapping[column] for column in JSON_COLUMNS},
                 }
                 out.write(orjson.dumps(line).decode() + "\n")
             progress(len(batch))
@@ -130,6 +134,6 @@ def _base(row, username, nickname):
     """The BASE_COLUMNS of one record, in their order."""
     values = (
         row.id, row.user_id, username, nickname, row.total_level, row.rounded_level,
-        row.level_label, row.summary_text, iso_utc(row.created_at),
+        row.level_label, row.summary_text, iso_utc(row.created_at), row.stage, row.questions_version,
     )
     return dict(zip(BASE_COLUMNS, values))

@@ -109,3 +109,10 @@ class EvaluationRecord(db.Model):
     summary_text: Mapped[str] = mapped_column(sa.Text)
     answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Dimension keys. NULL in records from before they were stored: read back as [].
+    advantages: Mapped[Optional[list[str]]] = mapped_column(sa.JSON)
+    weaknesses: Mapped[Optional[list[str]]] = mapped_column(sa.JSON)
+    # basic or full (scored here, /api/evaluation/basic and /full), saved (computed elsewhere, /save).
+    stage: Mapped[str] = mapped_column(sa.String(8), default="saved", server_default="saved")
+    # The bank that scored it; NULL for saved records.
+    questions_version: Mapped[Optional[str]] = mapped_column(sa.String(32))

@@ -4,8 +4,11 @@ Kept by hand, next to the code, but every `msg` it lists is the very constant
 the code answers with, so a reworded message cannot drift from the document.
 tests/test_openapi.py fails when a route and the document disagree.
 """
-from . import __version__, auth, evaluations, tokens, users, wechat
+from config import Config
+
+from . import __version__, auth, tokens, users, wechat
 from .errors import BAD_JSON, HTTP_MESSAGES, UNAVAILABLE
+from .evaluation import bank, scoring, store
 from .models import MAX_ID
 
 # Text the server trims (str.strip) must keep a character that is not whitespace. Python's
@@ -60,7 +63,8 @@ def _common(body=False):
         "503": _error(503, [UNAVAILABLE], "The database does not answer"),
     }
     if body:
-        responses["413"] = _error(413, [HTTP_MESSAGES[413]], "Body over the 64 KiB limit")
+        limit = f"{Config.MAX_CONTENT_LENGTH // 1024} KiB"
+        responses["413"] = _error(413, [HTTP_MESSAGES[413]], f"Body over the {limit} limit")
     return responses
 
 
@@ -80,9 +84,83 @@ RECORD_ID = {
     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
 }
 NOT_FOUND_RECORD = {
-    "404": _error(404, [evaluations.NO_RECORD, HTTP_MESSAGES[404]], "No such record of the caller's"),
+    "404": _error(404, [store.NO_RECORD, HTTP_MESSAGES[404]], "No such record of the caller's"),
 }
 SECURED = [{"bearerAuth": []}]
+# Signed in or not: a missing, expired or revoked token makes the call anonymous, never a 401.
+TOKEN_OPTIONAL = [{}, {"bearerAuth": []}]
+
+# A dimension key, and an answer's question or option id, as /save and /basic check them.
+KEY = {"type": "string", "minLength": 1, "maxLength": 32}
+# An id the question bank hands out (question, option, dimension).
+BANK_ID = {"type": "string", "pattern": f"^{bank.ID.pattern}$"}
+LABEL = {"type": "string", "minLength": 1, "maxLength": bank.MAX_LABEL}
+
+
+def _listed(max_items):
+    """advantages or weaknesses: dimension keys, the most distinct first."""
+    return {"type": "array", "maxItems": max_items, "items": KEY}
+
+
+# The Result (API.md) as scoring computes it; records and /basic answers extend it.
+RESULT = {
+    "total_level": _ref("Level"),
+    "rounded_level": _ref("RoundedLevel"),
+    "level_label": LABEL,
+    "dimension_scores": {
+        "type": "object",
+        "maxProperties": store.MAX_DIMENSIONS,
+        "propertyNames": KEY,
+        "additionalProperties": _ref("Level"),
+        "description": "In the bank's display order",
+    },
+    "dimension_comments": {
+        "type": "object",
+        "maxProperties": store.MAX_DIMENSIONS,
+        "propertyNames": KEY,
+        "additionalProperties": {"type": "string", "maxLength": bank.MAX_COMMENT},
+    },
+    "advantages": _listed(scoring.MAX_LISTED),
+    "weaknesses": _listed(scoring.MAX_LISTED),
+    "summary_text": {"type": "string"},
+    "stage": {"enum": ["basic", "full", "saved"], "description": "saved: stored through /save"},
+    "questions_version": {"type": ["string", "null"], "description": "The bank that scored it; null if saved"},
+    "record_id": {"type": ["integer", "null"], "description": "null: nothing was stored"},
+    "saved_to_cloud": {"type": "boolean"},
+}
+RECORD = {
+    "id": {"type": "integer"},
+    **RESULT,
+    # /save takes longer lists than scoring makes.
+    "advantages": _listed(store.MAX_LISTED),
+    "weaknesses": _listed(store.MAX_LISTED),
+    "record_id": {"type": "integer", "description": "Equal to `id`"},
+    "saved_to_cloud": {"const": True},
+    "answers": _ref("Answers"),
+    "created_at": {
+        "type": "string",
+        "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$",
+        "description": "UTC, ISO 8601 with `Z`",
+    },
+}
+BASIC_RESULT = {
+    **RESULT,
+    "need_advanced": {"type": "boolean", "description": "Whether to offer the advanced questions"},
+}
+
+
+def _object(properties):
+    """An object with exactly these properties, all present."""
+    return {"type": "object", "required": list(properties), "properties": properties, "additionalProperties": False}
+
+
+def _questions(tier):
+    """A list of the bank's questions, every one of them of `tier`."""
+    return {
+        "type": "array",
+        "items": {"allOf": [_ref("Question")], "properties": {"question_tier": {"const": tier}}},
+    }
+
 
 SCHEMAS = {
     "UserInfo": {
@@ -130,75 +208,100 @@ SCHEMAS = {
         },
         "additionalProperties": False,
     },
-    "Level": {"type": "number", "minimum": 1.0, "maximum": 7.0},
+    "Level": {"type": "number", "minimum": bank.LOWEST, "maximum": bank.HIGHEST},
+    "RoundedLevel": {"allOf": [_ref("Level")], "multipleOf": bank.STEP},
+    "Answers": {
+        "type": "object",
+        "maxProperties": store.MAX_ANSWERS,
+        "propertyNames": KEY,
+        "additionalProperties": KEY,
+        "description": "{question id: option id}",
+    },
+    "AnswersInput": {
+        "type": "object",
+        "required": ["answers"],
+        "properties": {"answers": {"allOf": [_ref("Answers")], "minProperties": 1}},
+        "description": "Answers that do not fit the current bank are dropped; at least one must fit",
+    },
     "RecordInput": {
         "type": "object",
         "required": ["result"],
         "properties": {
-            "answers": {
-                "type": ["object", "null"],
-                "maxProperties": evaluations.MAX_ANSWERS,
-                "propertyNames": {"minLength": 1, "maxLength": 32},
-                "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 32},
-            },
+            "answers": {"oneOf": [_ref("Answers"), {"type": "null"}]},
             "result": {
                 "type": "object",
                 "required": ["total_level", "rounded_level", "level_label", "dimension_scores"],
                 "properties": {
                     "total_level": _ref("Level"),
-                    "rounded_level": {"allOf": [_ref("Level")], "multipleOf": 0.5},
-                    "level_label": {"type": "string", "minLength": 1, "maxLength": 32, "pattern": NOT_BLANK},
+                    "rounded_level": _ref("RoundedLevel"),
+                    "level_label": {**LABEL, "pattern": NOT_BLANK},
                     "dimension_scores": {
                         "type": "object",
-                        "maxProperties": evaluations.MAX_DIMENSIONS,
-                        "propertyNames": {"minLength": 1, "maxLength": 32},
+                        "maxProperties": store.MAX_DIMENSIONS,
+                        "propertyNames": KEY,
                         "additionalProperties": _ref("Level"),
                     },
                     "dimension_comments": {
                         "type": ["object", "null"],
-                        "maxProperties": evaluations.MAX_DIMENSIONS,
-                        "propertyNames": {"minLength": 1, "maxLength": 32},
-                        "additionalProperties": {"type": "string", "maxLength": 500},
+                        "maxProperties": store.MAX_DIMENSIONS,
+                        "propertyNames": KEY,
+                        "additionalProperties": {"type": "string", "maxLength": bank.MAX_COMMENT},
                     },
+                    "advantages": {**_listed(store.MAX_LISTED), "type": ["array", "null"]},
+                    "weaknesses": {**_listed(store.MAX_LISTED), "type": ["array", "null"]},
                     "summary_text": {"type": ["string", "null"], "maxLength": 2000},
                 },
             },
         },
     },
-    "Record": {
-        "type": "object",
-        "required": [
-            "id", "total_level", "rounded_level", "level_label", "dimension_scores",
-            "dimension_comments", "summary_text", "answers", "created_at",
-        ],
-        "properties": {
-            "id": {"type": "integer"},
-            "total_level": _ref("Level"),
-            "rounded_level": _ref("Level"),
-            "level_label": {"type": "string"},
-            "dimension_scores": {"type": "object", "additionalProperties": _ref("Level")},
-            "dimension_comments": {"type": "object", "additionalProperties": {"type": "string"}},
-            "summary_text": {"type": "string"},
-            "answers": {"type": "object", "additionalProperties": {"type": "string"}},
-            "created_at": {
-                "type": "string",
-                "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$",
-                "description": "UTC, ISO 8601 with `Z`",
-            },
-        },
-        "additionalProperties": False,
-    },
+    "Result": _object(RESULT),
+    "BasicResult": _object(BASIC_RESULT),
+    "Record": {**_object(RECORD), "description": "A Result with its id, answers and creation time"},
     "History": {
         "type": "object",
         "required": ["total", "page", "page_size", "records"],
         "properties": {
             "total": {"type": "integer", "minimum": 0},
             "page": {"type": "integer", "minimum": 1},
-            "page_size": {"type": "integer", "minimum": 1, "maximum": evaluations.MAX_PAGE_SIZE},
+            "page_size": {"type": "integer", "minimum": 1, "maximum": store.MAX_PAGE_SIZE},
             "records": {"type": "array", "items": _ref("Record")},
         },
         "additionalProperties": False,
     },
+    "Question": _object({
+        "id": BANK_ID,
+        "question_tier": {"enum": list(bank.TIERS)},
+        "dimension": BANK_ID,
+        "dimensionName": LABEL,
+        "text": {"type": "string", "minLength": 1},
+        "options": {
+            "type": "array",
+            "items": _object({"id": BANK_ID, "text": {"type": "string", "minLength": 1}}),
+            "description": "From the weakest play to the strongest; `**bold**` marks a phrase",
+        },
+    }),
+    "Questions": _object({
+        "version": {"type": "string", "description": "/api/version's questions_version"},
+        "basic_questions": {**_questions("basic"), "minItems": 1},
+        "advanced_questions": _questions("advanced"),
+    }),
+    "EvaluationConfig": _object({
+        "version": {"type": "string"},
+        "levels": {"type": "array", "items": {"type": "number"}, "const": list(bank.GRID)},
+        "level_labels": {
+            "type": "object",
+            "required": [f"{level:.1f}" for level in bank.GRID],
+            "propertyNames": {"enum": [f"{level:.1f}" for level in bank.GRID]},
+            "additionalProperties": LABEL,
+        },
+        "dimensions": {
+            "type": "array",
+            "minItems": 1,
+            "items": _object({"key": BANK_ID, "name": LABEL}),
+            "description": "In display order",
+        },
+        "advanced_threshold": {"allOf": [_ref("Level")], "description": "`need_advanced` from this basic level on"},
+    }),
 }
 
 RECORD_EXAMPLE = {
@@ -207,9 +310,33 @@ RECORD_EXAMPLE = {
         "total_level": 3.62, "rounded_level": 3.5, "level_label": "发展中业余选手",
         "dimension_scores": {"baseline": 3.0, "forehand": 3.8},
         "dimension_comments": {"forehand": "正手已经是你的核心武器"},
+        "advantages": ["forehand"], "weaknesses": ["baseline"],
         "summary_text": "整体来看……",
     },
 }
+ANSWERS_EXAMPLE = {"answers": {"Q1": "Q1_A3", "Q2": "Q2_A4"}}
+ETAG = {"ETag": {"description": "The bank's version", "required": True, "schema": {"type": "string"}}}
+
+
+def _evaluation(summary, result):
+    """POST /basic or /full: scores the answers, and stores them as a record for a signed-in caller."""
+    return {
+        "post": {
+            "tags": ["evaluation"],
+            "summary": summary,
+            "security": TOKEN_OPTIONAL,
+            "requestBody": _body(_ref("AnswersInput"), ANSWERS_EXAMPLE),
+            "responses": {
+                "200": _ok("评测完成", result),
+                "400": _error(
+                    400, [BAD_JSON, store.BAD_RECORD],
+                    f"Body or `answers` malformed (`{BAD_JSON}`), or no answer fits the bank (`{store.BAD_RECORD}`)",
+                ),
+                **_common(body=True),
+            },
+        }
+    }
+
 
 LOGIN_400 = [
     BAD_JSON, auth.NO_CODE, users.NEED_PROFILE, users.BAD_PROFILE, wechat.InvalidCode.message,
@@ -346,6 +473,37 @@ PATHS = {
             "responses": {"200": _ok("账号已注销"), **_authenticated(), **_common()},
         }
     },
+    "/api/evaluation/questions": {
+        "get": {
+            "tags": ["evaluation"],
+            "summary": "The questionnaire (no scoring data)",
+            "parameters": [{
+                "name": "If-None-Match",
+                "in": "header",
+                "description": "The ETag of the copy the client holds",
+                "schema": {"type": "string"},
+            }],
+            "responses": {
+                "200": {**_ok("success", _ref("Questions")), "headers": ETAG},
+                "304": {"description": "The client's copy is current (no body)", "headers": ETAG},
+                **_common(),
+            },
+        }
+    },
+    "/api/evaluation/config": {
+        "get": {
+            "tags": ["evaluation"],
+            "summary": "Levels, their labels, the dimensions and the advanced threshold",
+            "responses": {"200": _ok("success", _ref("EvaluationConfig")), **_common()},
+        }
+    },
+    "/api/evaluation/basic": _evaluation(
+        "Score the basic stage; a signed-in caller's result becomes a record", _ref("BasicResult"),
+    ),
+    "/api/evaluation/full": _evaluation(
+        "Score the whole questionnaire; completes the caller's basic record of the last 24 hours",
+        _ref("Result"),
+    ),
     "/api/evaluation/save": {
         "post": {
             "tags": ["evaluation"],
@@ -359,7 +517,7 @@ PATHS = {
                     "properties": {"record_id": {"type": "integer"}},
                     "additionalProperties": False,
                 }),
-                "400": _error(400, [BAD_JSON, evaluations.BAD_RECORD], "Body not an object, or record invalid"),
+                "400": _error(400, [BAD_JSON, store.BAD_RECORD], "Body not an object, or record invalid"),
                 **_authenticated(),
                 **_common(body=True),
             },
@@ -371,14 +529,14 @@ PATHS = {
             "summary": "The caller's records, newest first; pages past the end are empty",
             "security": SECURED,
             "parameters": [
-                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": evaluations.MAX_PAGE,
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": store.MAX_PAGE,
                                                             "default": 1}},
                 {"name": "page_size", "in": "query", "schema": {
-                    "type": "integer", "minimum": 1, "maximum": evaluations.MAX_PAGE_SIZE, "default": 10}},
+                    "type": "integer", "minimum": 1, "maximum": store.MAX_PAGE_SIZE, "default": 10}},
             ],
             "responses": {
                 "200": _ok("success", _ref("History")),
-                "400": _error(400, [evaluations.BAD_PAGE], "page or page_size out of range or not a number"),
+                "400": _error(400, [store.BAD_PAGE], "page or page_size out of range or not a number"),
                 **_authenticated(),
                 **_common(),
             },

@@ -42,6 +42,14 @@ def user_or_ip():
     return "ip:" + client_ip()
 
 
+def _signed_in():
+    return user_or_ip().startswith("user:")
+
+
+def evaluation(view):
+    return EVALUATION_SIGNED_IN(EVALUATION_ANONYMOUS(view))
+
+
 def _setting(name):
     return lambda: current_app.config[name]
 
@@ -50,6 +58,13 @@ def _setting(name):
 LOGIN = limiter.limit(_setting("RATELIMIT_LOGIN"), key_func=client_ip)
 REFRESH = limiter.limit(_setting("RATELIMIT_REFRESH"), key_func=client_ip)
 WRITE = limiter.shared_limit(_setting("RATELIMIT_WRITE"), scope="write", key_func=user_or_ip)
+# An evaluation spends the signed-in caller's write budget, or else its IP's evaluation budget.
+EVALUATION_SIGNED_IN = limiter.shared_limit(
+    _setting("RATELIMIT_WRITE"), scope="write", key_func=user_or_ip, exempt_when=lambda: not _signed_in()
+)
+EVALUATION_ANONYMOUS = limiter.shared_limit(
+    _setting("RATELIMIT_EVALUATION"), scope="evaluation", key_func=client_ip, exempt_when=lambda: _signed_in()
+)
 OTHER = limiter.shared_limit(_setting("RATELIMIT_DEFAULT"), scope="other", key_func=client_ip)
 
 RULES = {
@@ -60,6 +75,8 @@ RULES = {
     "auth.delete_user": WRITE,
     "records.save": WRITE,
     "records.delete": WRITE,
+    "evaluation.basic": evaluation,
+    "evaluation.full": evaluation,
 }
 
 

@@ -2,7 +2,7 @@
 from flask import Blueprint, request
 from flask_jwt_extended import current_user
 
-from . import evaluations
+from .evaluation import store
 from .envelope import ok
 from .errors import BadRequest
 from .inputs import json_body, positive_int
@@ -15,7 +15,7 @@ bp = Blueprint("records", __name__, url_prefix="/api/evaluation")
 @auth_required()
 def save():
     """Stores one evaluation result for the caller."""
-    record_id = evaluations.save(current_user.id, json_body())
+    record_id = store.save(current_user.id, json_body())
     return ok({"record_id": record_id}, "保存成功")
 
 
@@ -23,23 +23,23 @@ def save():
 @auth_required()
 def history():
     """One page of the caller's records, newest first."""
-    page = positive_int(request.args.get("page", "1"), evaluations.MAX_PAGE)
-    page_size = positive_int(request.args.get("page_size", "10"), evaluations.MAX_PAGE_SIZE)
+    page = positive_int(request.args.get("page", "1"), store.MAX_PAGE)
+    page_size = positive_int(request.args.get("page_size", "10"), store.MAX_PAGE_SIZE)
     if page is None or page_size is None:
-        raise BadRequest(evaluations.BAD_PAGE)
-    return ok(evaluations.history(current_user.id, page, page_size))
+        raise BadRequest(store.BAD_PAGE)
+    return ok(store.history(current_user.id, page, page_size))
 
 
 @bp.get("/result/<record_id>")
 @auth_required()
 def result(record_id):
     """One of the caller's records; someone else's answers like a missing one."""
-    return ok(evaluations.get(current_user.id, record_id))
+    return ok(store.get(current_user.id, record_id))
 
 
 @bp.delete("/delete/<record_id>")
 @auth_required()
 def delete(record_id):
     """Deletes one of the caller's records."""
-    evaluations.delete(current_user.id, record_id)
+    store.delete(current_user.id, record_id)
     return ok(msg="删除成功")

@@ -15,12 +15,13 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask import current_app, request
-from flask_jwt_extended import create_access_token, verify_jwt_in_request
-from flask_jwt_extended.exceptions import JWTDecodeError
+from flask_jwt_extended import create_access_token, current_user, verify_jwt_in_request
+from flask_jwt_extended.exceptions import JWTDecodeError, JWTExtendedException
+from jwt import PyJWTError
 
 from . import logs
 from .envelope import error_response
-from .errors import HTTP_MESSAGES, Unauthorized
+from .errors import HTTP_MESSAGES, ApiError, Unauthorized
 from .extensions import db, jwt
 from .models import MAX_ID, LoginSession, User, utcnow
 
@@ -192,6 +193,22 @@ def auth_required(missing_msg=LOGIN_FIRST):
         return wrapper
 
     return decorator
+
+
+def optional_principal():
+    """The caller when the request carries a valid access token; None otherwise, never a 401.
+
+    For public endpoints that do more for a signed-in caller: a missing,
+    expired, revoked or invalid token makes the request anonymous (API.md's
+    evaluation, where a stale token must not cost the player their answers).
+    """
+    if not bearer_token():
+        return None
+    try:
+        verify_jwt_in_request()
+    except (ApiError, JWTExtendedException, PyJWTError):
+        return None
+    return current_user
 
 
 def init_app(app):

@@ -105,11 +105,48 @@ def test_jsonl_has_one_full_record_per_line(runner, tmp_path, two_users):
             "user_id": user["id"],
             "username": user["username"],
             "nickname": user["nickName"],
-            **{key: record[key] for key in record if key != "id"},
+            # saved_to_cloud is not stored: every record is.
+            **{key: record[key] for key in record if key not in ("id", "saved_to_cloud")},
         }
         for user, record in two_users
     ]
     assert lines[0]["nickname"] == EMOJI_NICKNAME
+
+
+def test_stage_version_advantages_and_weaknesses_are_exported(app, runner, tmp_path, client, auth):
+    """A record saved through /save, one scored by /basic, and one from before these columns existed."""
+    headers = auth.headers()
+    saved = save(client, headers, advantages=["forehand"], weaknesses=["baseline", "serve"])
+    questions = client.get("/api/evaluation/questions").get_json()["data"]
+    weakest = {q["id"]: q["options"][0]["id"] for q in questions["basic_questions"]}
+    scored = client.post("/api/evaluation/basic", json={"answers": weakest}, headers=headers).get_json()["data"]
+    assert scored["saved_to_cloud"] and (scored["advantages"] or scored["weaknesses"]), scored
+    insert_records(app, 1)  # advantages and weaknesses NULL, stage from the column's default
+    with app.app_context():
+        inserted = db.session.scalar(sa.select(sa.func.max(EvaluationRecord.id)))
+    expected = [
+        (saved["id"], "saved", None, ["forehand"], ["baseline", "serve"]),
+        (scored["record_id"], "basic", questions["version"], scored["advantages"], scored["weaknesses"]),
+        (inserted, "saved", None, None, None),
+    ]
+
+    out = tmp_path / "records.csv"
+    assert run_export(runner, "--out", str(out)).exit_code == 0
+    rows = [
+        # An empty cell is how CSV writes a null questions_version.
+        (int(row["record_id"]), row["stage"], row["questions_version"] or None,
+         json.loads(row["advantages"]), json.loads(row["weaknesses"]))
+        for row in read_csv(out)
+    ]
+    assert rows == expected
+
+    out = tmp_path / "records.jsonl"
+    assert run_export(runner, "--out", str(out), "--format", "jsonl").exit_code == 0
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    fields = ("record_id", "stage", "questions_version", "advantages", "weaknesses")
+    assert [tuple(line[key] for key in fields) for line in lines] == expected
+    record = client.get(f"/api/evaluation/result/{scored['record_id']}", headers=headers).get_json()["data"]
+    assert {key: record[key] for key in record if key not in ("id", "saved_to_cloud")}.items() <= lines[1].items()
 
 
 def test_csv_cells_that_excel_would_run_as_formulas_are_defused(runner, tmp_path, client, auth):

@@ -10,6 +10,7 @@ import schemathesis
 from openapi_spec_validator import validate
 
 from aiteni import openapi
+from aiteni.evaluation import store
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}
@@ -65,10 +66,12 @@ def test_every_operation_documents_its_statuses_with_the_envelope():
         for method, operation in item.items():
             responses = operation["responses"]
             assert "200" in responses and "500" in responses, (method, path)
-            if operation.get("security"):
-                assert "401" in responses, (method, path)
+            security = operation.get("security")
+            if security:
+                # A token is either required (401 without one) or optional (`{}`: then never a 401).
+                assert ("401" in responses) != ({} in security), (method, path)
             for status, response in responses.items():
-                schema = response["content"].get("application/json", {}).get("schema", {})
+                schema = response.get("content", {}).get("application/json", {}).get("schema", {})
                 if status != "200" and "properties" in schema:
                     assert schema["properties"]["code"] == {"const": int(status)}
                     assert schema["properties"]["msg"]["enum"], (method, path, status)
@@ -77,6 +80,13 @@ def test_every_operation_documents_its_statuses_with_the_envelope():
 @pytest.fixture
 def contract():
     return schemathesis.openapi.from_dict(openapi.document())
+
+
+def answers(client, position=0):
+    """(basic answers, basic and advanced answers) as the client sends them: option `position` of each question."""
+    data = client.get("/api/evaluation/questions").get_json()["data"]
+    pick = {q["id"]: q["options"][position]["id"] for q in data["basic_questions"]}
+    return pick, pick | {q["id"]: q["options"][position]["id"] for q in data["advanced_questions"]}
 
 
 def test_real_answers_conform_to_the_document(client, auth, contract):
@@ -93,7 +103,26 @@ def test_real_answers_conform_to_the_document(client, auth, contract):
     }
     saved = client.post("/api/evaluation/save", json=record, headers=headers)
     record_id = saved.get_json()["data"]["record_id"]
+    basic, full = answers(client, position=-1)
+    signed_in_basic = client.post("/api/evaluation/basic", json={"answers": basic}, headers=headers)
+    assert signed_in_basic.get_json()["data"]["saved_to_cloud"] is True
+    scored_id = signed_in_basic.get_json()["data"]["record_id"]
+    questions = client.get("/api/evaluation/questions")
     calls = [
+        ("/api/evaluation/questions", "GET", questions),
+        ("/api/evaluation/questions", "GET",
+         client.get("/api/evaluation/questions", headers={"If-None-Match": questions.headers["ETag"]})),
+        ("/api/evaluation/config", "GET", client.get("/api/evaluation/config")),
+        ("/api/evaluation/basic", "POST", signed_in_basic),
+        ("/api/evaluation/basic", "POST", client.post("/api/evaluation/basic", json={"answers": basic})),
+        ("/api/evaluation/basic", "POST",
+         client.post("/api/evaluation/basic", json={"answers": basic}, headers=auth.bearer("x.y.z"))),
+        ("/api/evaluation/basic", "POST", client.post("/api/evaluation/basic", json={"answers": []})),
+        ("/api/evaluation/basic", "POST", client.post("/api/evaluation/basic", json={"answers": {"Q0": "Q0_A0"}})),
+        ("/api/evaluation/full", "POST", client.post("/api/evaluation/full", json={"answers": full}, headers=headers)),
+        ("/api/evaluation/full", "POST", client.post("/api/evaluation/full", json={"answers": full})),
+        ("/api/evaluation/full", "POST", client.post("/api/evaluation/full", data="[]")),
+        ("/api/evaluation/result/{id}", "GET", client.get(f"/api/evaluation/result/{scored_id}", headers=headers)),
         ("/api/auth/verify", "POST", client.post("/api/auth/verify", headers=headers)),
         ("/api/auth/verify", "POST", client.post("/api/auth/verify")),
         ("/api/user/info", "GET", client.get("/api/user/info", headers=headers)),
@@ -121,6 +150,56 @@ def test_real_answers_conform_to_the_document(client, auth, contract):
     ]
     for path, method, response in calls:
         contract[path][method].validate_response(response)
+    statuses = [response.status_code for path, _, response in calls if path.startswith("/api/evaluation/")]
+    assert {200, 304, 400, 404} <= set(statuses)
+
+
+def test_evaluation_answers_are_each_of_their_documented_kind(client, auth):
+    """/basic, /full and a stored record each carry every Result field the document lists, and no other."""
+    schemas = openapi.document()["components"]["schemas"]
+    headers = auth.headers()
+    basic, full = answers(client)
+    fresh = client.post("/api/evaluation/basic", json={"answers": basic}, headers=headers).get_json()["data"]
+    completed = client.post("/api/evaluation/full", json={"answers": full}, headers=headers).get_json()["data"]
+    anonymous = client.post("/api/evaluation/full", json={"answers": full}).get_json()["data"]
+    stored = client.get("/api/evaluation/history", headers=headers).get_json()["data"]["records"]
+
+    assert set(fresh) == set(schemas["BasicResult"]["required"]) == set(schemas["Result"]["required"]) | {
+        "need_advanced"}
+    assert set(completed) == set(anonymous) == set(schemas["Result"]["required"])
+    assert (fresh["stage"], completed["stage"]) == ("basic", "full")
+    assert completed["record_id"] == fresh["record_id"] and completed["saved_to_cloud"] is True
+    assert (anonymous["record_id"], anonymous["saved_to_cloud"]) == (None, False)
+    [record] = stored
+    assert set(record) == set(schemas["Record"]["required"]) == set(schemas["Result"]["required"]) | {
+        "id", "answers", "created_at"}
+    assert {key: record[key] for key in completed} == completed
+
+
+def test_documented_limits_are_the_ones_enforced(client, auth, contract):
+    """The limits the document states from the code's constants hold at and just past each of them."""
+    headers = auth.headers()
+    basic, _ = answers(client)
+    padded = basic | {f"X{i}": "X" for i in range(store.MAX_ANSWERS - len(basic))}
+    listed = [f"d{i}" for i in range(store.MAX_LISTED)]
+    record = {"result": {"total_level": 3.0, "rounded_level": 3.0, "level_label": "中级",
+                         "dimension_scores": {"forehand": 3.0}, "advantages": listed, "weaknesses": listed}}
+    too_long = {"result": {**record["result"], "advantages": [*listed, "one more"]}}
+    limit = client.application.config["MAX_CONTENT_LENGTH"]
+    cases = [
+        ("/api/evaluation/basic", {"answers": padded}, 200),
+        ("/api/evaluation/basic", {"answers": padded | {"Y": "Y"}}, 400),
+        ("/api/evaluation/full", {"answers": {"Q1": "Q" * 33}}, 400),
+        ("/api/evaluation/save", record, 200),
+        ("/api/evaluation/save", too_long, 400),
+        ("/api/evaluation/save", {"answers": {"Q1": "x" * limit}}, 413),
+    ]
+    for path, body, status in cases:
+        response = client.post(path, json=body, headers=headers)
+        assert response.status_code == status, (path, response.get_json())
+        contract[path]["POST"].validate_response(response)
+    description = openapi.document()["paths"]["/api/evaluation/save"]["post"]["responses"]["413"]["description"]
+    assert f"{limit // 1024} KiB" in description
 
 
 def test_a_drifted_message_fails_validation(client, contract):

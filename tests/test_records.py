@@ -1,4 +1,5 @@
 """Evaluation records: save, paged history, read and delete, each user seeing only their own."""
+import json
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -9,7 +10,7 @@ import requests
 import sqlalchemy as sa
 import waitress
 
-from aiteni import evaluations
+from aiteni.evaluation import store
 from aiteni.errors import BadRequest
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord
@@ -75,7 +76,11 @@ def test_save_read_list_delete_round_trip(client, auth):
     response = client.get(f"/api/evaluation/result/{record_id}", headers=headers)
     assert response.status_code == 200
     record = response.get_json()["data"]
-    expected = {"id": record_id, "answers": sent["answers"], **sent["result"], "created_at": record["created_at"]}
+    expected = {
+        "id": record_id, "record_id": record_id, "answers": sent["answers"], **sent["result"],
+        "advantages": [], "weaknesses": [], "stage": "saved", "questions_version": None, "saved_to_cloud": True,
+        "created_at": record["created_at"],
+    }
     assert record == expected
 
     listed = client.get(HISTORY, headers=headers).get_json()
@@ -139,6 +144,33 @@ def test_values_at_the_limits_are_accepted_and_kept_exactly(client, auth):
     record_id = save(client, headers, body)
     record = client.get(f"/api/evaluation/result/{record_id}", headers=headers).get_json()["data"]
     assert {k: record[k] for k in body["result"]} == body["result"]
+    assert record["answers"] == body["answers"]
+
+
+def largest_payload():
+    """Every field at its documented maximum, in 4-byte UTF-8 characters where text is free."""
+    key = lambda i: f"{i:02d}" + "🎾" * 30  # noqa: E731
+    body = payload(
+        level_label="🎾" * 32,
+        dimension_scores={key(i): 6.75 for i in range(50)},
+        dimension_comments={key(i): "🎾" * 500 for i in range(50)},
+        advantages=[key(i) for i in range(10)],
+        weaknesses=[key(i) for i in range(10, 20)],
+        summary_text="🎾" * 2000,
+    )
+    body["answers"] = {f"{i:03d}" + "🎾" * 29: "🎾" * 32 for i in range(200)}
+    return body
+
+
+def test_the_largest_valid_record_fits_the_body_limit(app, client, auth):
+    """Every valid request fits: the limit was once 64 KiB, under a 130 KB record."""
+    body = largest_payload()
+    size = len(json.dumps(body, ensure_ascii=False).encode())
+    assert 64 * 1024 < size <= app.config["MAX_CONTENT_LENGTH"]
+    headers = auth.headers()
+    record_id = save(client, headers, body)
+    record = client.get(f"/api/evaluation/result/{record_id}", headers=headers).get_json()["data"]
+    assert record["dimension_comments"] == body["result"]["dimension_comments"]
     assert record["answers"] == body["answers"]
 
 
@@ -257,7 +289,7 @@ def test_validation_itself_refuses_non_finite_numbers(field, value):
     """Defence in depth: a JSON parser that let NaN or Infinity through must not get them stored."""
     body = payload(dimension_scores={"a": value}) if field == "score" else payload(**{field: value})
     with pytest.raises(BadRequest) as raised:
-        evaluations.validate(body)
+        store.validate(body)
     assert raised.value.msg == "评测数据格式错误"
 
 

@@ -2,11 +2,11 @@
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from . import database, tokens
-from .errors import BadRequest, NotFound, Unauthorized
-from .extensions import db
-from .inputs import is_number, is_text, positive_int
-from .models import MAX_ID, EvaluationRecord
+from .. import database, tokens
+from ..errors import BadRequest, NotFound, Unauthorized
+from ..extensions import db
+from ..inputs import is_number, is_text, positive_int
+from ..models import MAX_ID, EvaluationRecord
 
 BAD_RECORD = "评测数据格式错误"
 BAD_PAGE = "分页参数错误"
@@ -14,6 +14,7 @@ NO_RECORD = "记录不存在"
 
 MAX_DIMENSIONS = 50
 MAX_ANSWERS = 200
+MAX_LISTED = 10
 MAX_PAGE_SIZE = 50
 # Any page >= 1 is valid (API.md); pages past the end are empty. The bound only keeps it an int64.
 MAX_PAGE = MAX_ID
@@ -42,6 +43,15 @@ def _mapping(value, max_items, value_ok, required=False):
     return value
 
 
+def _keys(value):
+    """advantages/weaknesses: at most 10 dimension keys; [] when absent."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_LISTED or not all(is_text(k, 32) for k in value):
+        raise BadRequest(BAD_RECORD)
+    return value
+
+
 def validate(body):
     """The record fields of a save request, checked all together; 400 on any flaw."""
     result = body.get("result")
@@ -65,6 +75,8 @@ def validate(body):
         "dimension_comments": _mapping(
             result.get("dimension_comments"), MAX_DIMENSIONS, lambda v: is_text(v, 500, min_length=0)
         ),
+        "advantages": _keys(result.get("advantages")),
+        "weaknesses": _keys(result.get("weaknesses")),
         "summary_text": summary,
         "answers": _mapping(body.get("answers"), MAX_ANSWERS, lambda v: is_text(v, 32)),
     }
@@ -72,45 +84,55 @@ def validate(body):
 
 # The hot paths (save, history, delete) use Core statements on the table: no unit of work,
 # no identity map, and no reload of the row after commit just to learn its id.
-_RECORDS = EvaluationRecord.__table__
-_INSERT = sa.insert(_RECORDS)
-_DELETE = _RECORDS.delete().where(_RECORDS.c.id == sa.bindparam("rid"), _RECORDS.c.user_id == sa.bindparam("uid"))
+RECORDS = EvaluationRecord.__table__
+INSERT = sa.insert(RECORDS)
+_DELETE = RECORDS.delete().where(RECORDS.c.id == sa.bindparam("rid"), RECORDS.c.user_id == sa.bindparam("uid"))
 
 
 def save(user_id, body):
     """Stores a validated record for the user and returns its id."""
-    values = {"user_id": user_id, **validate(body)}
+    values = {"user_id": user_id, "stage": "saved", **validate(body)}
     try:
         with database.write_transaction() as connection:
-            return connection.execute(_INSERT, values).inserted_primary_key[0]
+            return connection.execute(INSERT, values).inserted_primary_key[0]
     except IntegrityError:
         # The account was deleted a moment ago (by another process whose news has not reached us yet).
         raise Unauthorized(tokens.REVOKED) from None
 
 
 def as_dict(record):
-    """A record as the client reads it (snake_case, UTC time with Z), from an ORM object or a Core row."""
+    """A record as the client reads it: a Result (API.md) with id, answers and created_at (UTC, Z).
+
+    From an ORM object or a Core row. Records from before advantages and
+    weaknesses were stored read back with empty lists.
+    """
     return {
         "id": record.id,
+        "record_id": record.id,
         "total_level": record.total_level,
         "rounded_level": record.rounded_level,
         "level_label": record.level_label,
         "dimension_scores": record.dimension_scores,
         "dimension_comments": record.dimension_comments,
+        "advantages": record.advantages or [],
+        "weaknesses": record.weaknesses or [],
         "summary_text": record.summary_text,
+        "stage": record.stage,
+        "questions_version": record.questions_version,
+        "saved_to_cloud": True,
         "answers": record.answers,
         "created_at": iso_utc(record.created_at),
     }
 
 
 _HISTORY = (
-    sa.select(_RECORDS)
-    .where(_RECORDS.c.user_id == sa.bindparam("uid"))
-    .order_by(_RECORDS.c.created_at.desc(), _RECORDS.c.id.desc())
+    sa.select(RECORDS)
+    .where(RECORDS.c.user_id == sa.bindparam("uid"))
+    .order_by(RECORDS.c.created_at.desc(), RECORDS.c.id.desc())
     .limit(sa.bindparam("limit"))
     .offset(sa.bindparam("offset"))
 )
-_COUNT = sa.select(sa.func.count()).select_from(_RECORDS).where(_RECORDS.c.user_id == sa.bindparam("uid"))
+_COUNT = sa.select(sa.func.count()).select_from(RECORDS).where(RECORDS.c.user_id == sa.bindparam("uid"))
 
 
 def history(user_id, page, page_size):

@@ -1,0 +1,133 @@
+"""The question bank file: what a club editing it is told, and what the server does with it."""
+import dataclasses
+import os
+import subprocess
+import sys
+
+import pytest
+
+from aiteni import create_app
+from aiteni.evaluation import bank as bank_file
+from aiteni.evaluation import check
+from aiteni.evaluation.bank import BankError
+from servers import ROOT
+
+SHIPPED = bank_file.DEFAULT_FILE.read_text(encoding="utf-8")
+
+
+def edited(tmp_path, old, new, count=1):
+    """A copy of the shipped bank with `old` replaced by `new` (which must occur)."""
+    assert old in SHIPPED, old
+    path = tmp_path / "bank.toml"
+    path.write_text(SHIPPED.replace(old, new, count), encoding="utf-8")
+    return path
+
+
+FLAWS = {
+    "an id with a dot": ('id = "Q3"', 'id = "Q3.x"', "Q3.x"),
+    "an id with brackets": ('id = "Q3_A1"', 'id = "Q3[1]"', "no '.', '[', ']'"),
+    "a duplicate question id": ('id = "Q4"', 'id = "Q3"', "duplicate id"),
+    "a duplicate option id": ('id = "Q4_A0"', 'id = "Q3_A0"', "duplicate id"),
+    "a missing level label": ('"6.5" = ', '"6.7" = ', "no label for 6.5"),
+    "options out of order": ("level = 2.5, text", "level = 1.0, text", "not ordered"),
+    "a level off the grid": ("level = 3.5, text", "level = 3.4, text", "multiple of 0.5"),
+    "a gap in the comments": ("{ min = 2.5, max = 3.5", "{ min = 2.6, max = 3.5", "no text for scores between 2.5 and 2.6"),
+    "a markup character": ("text = \"球经常打不过网", "text = \"<b>球经常打不过网", "'<', '>' and '&'"),
+    "an unknown dimension": ('dimension = "serve"', 'dimension = "volley"', "'volley'"),
+    "an unknown placeholder": ("（{label}）", "（{lable}）", "lable"),
+    "an unknown field": ('version = "2.0.0"', 'version = "2.0.0"\nversoin = 1', "versoin"),
+    "not TOML": ('version = "2.0.0"', 'version = 2.0.0"', "not valid TOML"),
+}
+
+
+@pytest.mark.parametrize("old, new, says", FLAWS.values(), ids=FLAWS.keys())
+def test_each_flaw_stops_the_server_with_one_line_naming_file_and_flaw(tmp_path, old, new, says):
+    path = edited(tmp_path, old, new)
+    with pytest.raises(BankError) as refused:
+        create_app({"QUESTIONS_FILE": str(path)})
+    message = str(refused.value)
+    assert "\n" not in message and message.startswith(str(path)) and says in message
+
+
+def tiny_bank(levels):
+    """A valid bank's text with one basic question per dimension, every question's options at `levels`."""
+    lines = ['version = "t1"', "advanced_threshold = 3.0", "[levels]"]
+    lines += [f'"{1 + i / 2:.1f}" = "L{i}"' for i in range(13)]
+    lines += ["[comment_tails]", 'above = "强"', 'even = "平"', 'below = "弱"', "[summary]",
+              'level = "{level} {label}"', 'advantages = "{names}"', 'weaknesses = "{names}"', 'advice = "练"',
+              'separator = "、"', 'encouragement = [{ text = "好" }]']
+    for key in ("baseline", "forehand", "serve"):
+        lines += [f"[dimensions.{key}]", f'name = "{key}"', 'comments = [{ text = "评" }]']
+    for n, key in enumerate(("baseline", "forehand", "serve")):
+        options = ", ".join(f'{{ id = "Q{n}_A{k}", level = {level}, text = "选项" }}' for k, level in enumerate(levels))
+        lines += ["[[questions]]", f'id = "Q{n}"', 'tier = "basic"', f'dimension = "{key}"', "weight = 1.0",
+                  'text = "问题"', f"options = [{options}]"]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_bank_that_cannot_tell_two_levels_apart_is_not_calibrated(runner, tmp_path):
+    """No option at 3.5 anywhere: a consistent 3.5 player answers like a 3.0 and is rated 3.0."""
+    path = tmp_path / "bank.toml"
+    path.write_text(tiny_bank([1.5, 2.0, 2.5, 3.0, 4.0, 4.5, 5.0, 5.5]), encoding="utf-8")
+    result = runner.invoke(args=["questions", "check", str(path)])
+    assert result.exit_code == 1
+    assert "not calibrated: a consistent 3.5 player (basic) is rated 3.0" in result.output
+    with pytest.raises(BankError, match="not calibrated"):
+        create_app({"QUESTIONS_FILE": str(path)})
+    path.write_text(tiny_bank([1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5]), encoding="utf-8")
+    assert runner.invoke(args=["questions", "check", str(path)]).exit_code == 0
+
+
+def test_the_search_finds_a_stronger_option_that_lowers_the_total():
+    """The loader refuses such a bank, so one is built in memory: a question's options in reverse."""
+    bank = bank_file.load()
+    question = bank.questions["Q3"]
+    backwards = tuple(reversed(question.options))
+    flipped = dataclasses.replace(question, options=backwards)
+    broken = dataclasses.replace(bank, questions={**bank.questions, "Q3": flipped})
+    flaws = check.search_flaws(broken, 200)
+    assert flaws and all(flaw.startswith("not monotone") for flaw in flaws)
+    assert check.search_flaws(bank, 200) == []
+
+
+def test_the_server_refuses_to_start_with_a_broken_bank(tmp_path):
+    """`python wsgi.py` says why in one line and exits; no traceback."""
+    path = edited(tmp_path, '"6.5" = ', '"6.7" = ')
+    env = {**os.environ, "AITENI_ENV": "development", "QUESTIONS_FILE": str(path), "LOG_DIR": str(tmp_path / "logs"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    run = subprocess.run([sys.executable, "wsgi.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [f"aiteni refuses to start: {path}: [levels]: no label for 6.5"]
+
+
+def test_another_bank_serves_its_own_version_and_questions(tmp_path, database_url):
+    path = edited(tmp_path, 'version = "2.0.0"', 'version = "club-7"')
+    app = create_app({"QUESTIONS_FILE": str(path), "SQLALCHEMY_DATABASE_URI": database_url})
+    client = app.test_client()
+    assert client.get("/api/version").get_json()["data"]["questions_version"] == "club-7"
+    response = client.get("/api/evaluation/questions")
+    assert response.get_json()["data"]["version"] == "club-7" and "club-7" in response.headers["ETag"]
+
+
+def test_questions_version_setting_is_ignored_and_said_so(tmp_path, database_url, caplog):
+    app = create_app({"QUESTIONS_VERSION": "9.9.9", "SQLALCHEMY_DATABASE_URI": database_url})
+    assert app.test_client().get("/api/version").get_json()["data"]["questions_version"] != "9.9.9"
+    warnings = [r.getMessage() for r in caplog.records if "QUESTIONS_VERSION" in r.getMessage()]
+    assert warnings == ["QUESTIONS_VERSION is ignored: the question bank's own version is questions_version"]
+
+
+def test_check_prints_the_calibration_table_and_passes_the_shipped_bank(runner):
+    result = runner.invoke(args=["questions", "check"])
+    assert result.exit_code == 0, result.output
+    assert "basic: reaches 1.5–7.0" in result.output and "full: reaches" in result.output
+    for level in ("1.5", "3.0", "5.5"):
+        assert f"  {level}    {level}0  {level}\n" in result.output
+    assert result.output.rstrip().endswith("no flaw found")
+
+
+def test_check_lists_every_flaw_and_exits_1(runner, tmp_path):
+    path = tmp_path / "bank.toml"
+    path.write_text(SHIPPED.replace('"6.5" = ', '"6.7" = ').replace('id = "Q4"', 'id = "Q3"'), encoding="utf-8")
+    result = runner.invoke(args=["questions", "check", str(path)])
+    assert result.exit_code == 1
+    assert "no label for 6.5" in result.output and "duplicate id" in result.output

@@ -1,0 +1,341 @@
+"""The evaluation endpoints as the shipped mini-program calls them: questions, basic, full, auto-save."""
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from aiteni.evaluation import autosave
+from aiteni.extensions import db
+from aiteni.models import EvaluationRecord, utcnow
+from conftest import record_body
+from servers import waitress_process
+
+QUESTIONS = "/api/evaluation/questions"
+BASIC = "/api/evaluation/basic"
+FULL = "/api/evaluation/full"
+HISTORY = "/api/evaluation/history"
+BAD_JSON = {"code": 400, "msg": "请求数据格式错误"}
+BAD_ANSWERS = {"code": 400, "msg": "评测数据格式错误"}
+RESULT_FIELDS = [
+    "total_level", "rounded_level", "level_label", "dimension_scores", "dimension_comments",
+    "advantages", "weaknesses", "summary_text", "stage", "questions_version", "record_id", "saved_to_cloud",
+]
+
+
+@pytest.fixture
+def questionnaire(client):
+    return client.get(QUESTIONS).get_json()["data"]
+
+
+def pick(questions, position):
+    """One option per question: `position` indexes each option list (clamped), so -1 is the strongest."""
+    return {q["id"]: q["options"][min(position, len(q["options"]) - 1)]["id"] for q in questions}
+
+
+def records_stored(app):
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(EvaluationRecord))
+
+
+def evaluate(client, path, answers, headers=None):
+    response = client.post(path, json={"answers": answers}, headers=headers or {})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["msg"] == "评测完成"
+    return body["data"]
+
+
+# --- the questionnaire ------------------------------------------------------------------------
+
+
+def test_questions_carry_what_the_client_reads_and_no_scoring_data(client, questionnaire):
+    assert questionnaire["version"] == client.get("/api/version").get_json()["data"]["questions_version"]
+    basic, advanced = questionnaire["basic_questions"], questionnaire["advanced_questions"]
+    assert 10 <= len(basic) <= 14 and 5 <= len(advanced) <= 9
+    ids = [q["id"] for q in basic + advanced] + [o["id"] for q in basic + advanced for o in q["options"]]
+    assert len(ids) == len(set(ids))
+    assert not any(c in i for i in ids for c in ".[]")
+    dimensions = {q["dimension"] for q in basic}
+    assert dimensions == {
+        "baseline", "forehand", "backhand", "serve", "return", "net", "footwork", "tactics", "match_result", "training",
+    }
+    for tier, questions in (("basic", basic), ("advanced", advanced)):
+        for question in questions:
+            assert set(question) == {"id", "question_tier", "dimension", "dimensionName", "text", "options"}
+            assert question["question_tier"] == tier and question["dimensionName"] and "**" not in question["text"]
+            assert 5 <= len(question["options"]) <= 9
+            for option in question["options"]:
+                assert set(option) == {"id", "text"} and option["text"]
+                assert not any(c in option["text"] for c in "<>&")
+
+
+def test_questions_are_cached_by_version(client, questionnaire):
+    first = client.get(QUESTIONS)
+    etag = first.headers["ETag"]
+    assert questionnaire["version"] in etag
+    again = client.get(QUESTIONS, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert client.get(QUESTIONS, headers={"If-None-Match": '"0.0.0-old"'}).status_code == 200
+    assert client.get(QUESTIONS + "/").status_code == 200
+
+
+def test_config_describes_levels_and_dimensions(client, questionnaire):
+    data = client.get("/api/evaluation/config").get_json()["data"]
+    assert data["levels"] == [1.0 + 0.5 * i for i in range(13)]
+    assert set(data["level_labels"]) == {f"{level:.1f}" for level in data["levels"]}
+    assert data["level_labels"]["6.5"]
+    assert [d["key"] for d in data["dimensions"]][:3] == ["baseline", "forehand", "backhand"]
+    assert data["version"] == questionnaire["version"] and data["advanced_threshold"] == 3.0
+
+
+# --- anonymous --------------------------------------------------------------------------------
+
+
+def test_anonymous_basic_is_scored_and_nothing_is_stored(app, client, questionnaire):
+    result = evaluate(client, BASIC, pick(questionnaire["basic_questions"], 3))
+    assert list(result) == RESULT_FIELDS + ["need_advanced"]
+    assert result["record_id"] is None and result["saved_to_cloud"] is False
+    assert result["stage"] == "basic" and result["questions_version"] == questionnaire["version"]
+    assert records_stored(app) == 0
+
+
+def test_need_advanced_follows_the_threshold(client, questionnaire):
+    weakest = evaluate(client, BASIC, pick(questionnaire["basic_questions"], 0))
+    strongest = evaluate(client, BASIC, pick(questionnaire["basic_questions"], -1))
+    assert weakest["need_advanced"] is False and weakest["total_level"] < 3.0
+    assert strongest["need_advanced"] is True
+    full = evaluate(client, FULL, pick(questionnaire["basic_questions"] + questionnaire["advanced_questions"], -1))
+    assert "need_advanced" not in full and full["stage"] == "full"
+
+
+@pytest.mark.parametrize("token", ["expired", "revoked", "bad signature", "garbage", "deleted user"])
+def test_a_stale_token_still_gets_its_result_unsaved(app, client, auth, questionnaire, token):
+    """The player never loses an answered questionnaire to a token that went bad meanwhile."""
+    headers = auth.headers()
+    if token == "expired":
+        with app.app_context():
+            from flask_jwt_extended import create_access_token
+
+            stale = create_access_token("1", expires_delta=timedelta(seconds=-5), additional_claims={"sid": None})
+        headers = auth.bearer(stale)
+    elif token == "revoked":
+        assert client.post("/api/auth/logout", headers=headers).status_code == 200
+    elif token == "bad signature":
+        headers = auth.bearer(headers["Authorization"].removeprefix("Bearer ")[:-4] + "AAAA")
+    elif token == "garbage":
+        headers = {"Authorization": "Bearer not-a-token"}
+    else:
+        assert client.delete("/api/user", headers=headers).status_code == 200
+    result = evaluate(client, BASIC, pick(questionnaire["basic_questions"], 2), headers)
+    assert result["record_id"] is None and result["saved_to_cloud"] is False
+    assert records_stored(app) == 0
+
+
+# --- signed in: auto-save ---------------------------------------------------------------------
+
+
+def test_signed_in_basic_then_full_is_one_record(app, client, auth, questionnaire):
+    headers = auth.headers()
+    basic_answers = pick(questionnaire["basic_questions"], 4)
+    basic = evaluate(client, BASIC, basic_answers, headers)
+    assert basic["saved_to_cloud"] is True and isinstance(basic["record_id"], int)
+
+    answers = basic_answers | pick(questionnaire["advanced_questions"], 3)
+    full = evaluate(client, FULL, answers, headers)
+    assert full["record_id"] == basic["record_id"] and full["stage"] == "full"
+
+    records = client.get(HISTORY, headers=headers).get_json()["data"]["records"]
+    assert len(records) == 1 and records_stored(app) == 1
+    record = records[0]
+    assert record["answers"] == answers
+    assert {k: record[k] for k in RESULT_FIELDS} == full
+    assert record["id"] == record["record_id"] == full["record_id"]
+
+
+def test_a_resumed_advanced_stage_is_merged_with_the_basic_answers(client, auth, questionnaire):
+    """The shipped client, resumed from the welcome page, sends only the advanced answers (client-notes §1.4)."""
+    headers = auth.headers()
+    basic_answers = pick(questionnaire["basic_questions"], 5)
+    advanced_answers = pick(questionnaire["advanced_questions"], 4)
+    record_id = evaluate(client, BASIC, basic_answers, headers)["record_id"]
+
+    resumed = evaluate(client, FULL, advanced_answers, headers)
+    assert resumed["record_id"] == record_id
+    merged = evaluate(client, FULL, basic_answers | advanced_answers)  # the same answers, anonymous
+    assert {k: resumed[k] for k in ("total_level", "dimension_scores", "advantages")} == {
+        k: merged[k] for k in ("total_level", "dimension_scores", "advantages")
+    }
+    record = client.get(HISTORY, headers=headers).get_json()["data"]["records"][0]
+    assert record["answers"] == basic_answers | advanced_answers
+
+
+def test_other_basic_answers_or_an_old_record_start_a_new_record(app, client, auth, questionnaire):
+    headers = auth.headers()
+    basic_questions = questionnaire["basic_questions"]
+    advanced = pick(questionnaire["advanced_questions"], 2)
+    first = evaluate(client, BASIC, pick(basic_questions, 1), headers)["record_id"]
+    other = evaluate(client, FULL, pick(basic_questions, 2) | advanced, headers)["record_id"]
+    assert other != first
+
+    old = evaluate(client, BASIC, pick(basic_questions, 3), headers)["record_id"]
+    with app.app_context():
+        db.session.execute(
+            sa.update(EvaluationRecord).where(EvaluationRecord.id == old)
+            .values(created_at=utcnow() - autosave.COMPLETION_WINDOW - timedelta(minutes=1))
+        )
+        db.session.commit()
+    later = evaluate(client, FULL, pick(basic_questions, 3) | advanced, headers)["record_id"]
+    assert later not in (first, other, old)
+    assert records_stored(app) == 4
+
+
+def test_a_full_never_completes_someone_elses_record(client, auth, questionnaire):
+    alice, bob = auth.headers("alice"), auth.headers("bob")
+    basic_answers = pick(questionnaire["basic_questions"], 3)
+    alices = evaluate(client, BASIC, basic_answers, alice)["record_id"]
+    bobs = evaluate(client, FULL, basic_answers | pick(questionnaire["advanced_questions"], 3), bob)["record_id"]
+    assert bobs != alices
+    assert client.get(HISTORY, headers=alice).get_json()["data"]["records"][0]["stage"] == "basic"
+
+
+def test_a_saved_record_is_never_completed(client, auth, questionnaire):
+    headers = auth.headers()
+    saved = client.post("/api/evaluation/save", json=record_body(), headers=headers).get_json()["data"]["record_id"]
+    full = evaluate(client, FULL, pick(questionnaire["advanced_questions"], 2), headers)
+    assert full["record_id"] != saved
+
+
+def test_stale_answers_of_an_older_bank_are_dropped(client, questionnaire):
+    answers = pick(questionnaire["basic_questions"], 3)
+    stale = {"Q_gone": "Q_gone_A1", "Q1": "not-an-option-of-Q1"} | answers
+    assert evaluate(client, BASIC, stale) == evaluate(client, BASIC, answers)
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ([1, 2], BAD_JSON),
+        ({}, BAD_JSON),
+        ({"answers": ["Q1_A0"]}, BAD_JSON),
+        ({"answers": {"Q1": 3}}, BAD_JSON),
+        ({"answers": {"Q1": ""}}, BAD_JSON),
+        ({"answers": {"Q1": "A" * 33}}, BAD_JSON),
+        ({"answers": {f"Q{i}": "x" for i in range(201)}}, BAD_JSON),
+        ({"answers": {}}, BAD_ANSWERS),
+        ({"answers": {"Q404": "Q404_A1"}}, BAD_ANSWERS),
+    ],
+    ids=["not an object", "no answers", "answers a list", "a number", "empty", "33 chars", "201 pairs",
+         "no pair", "nothing fits"],
+)
+@pytest.mark.parametrize("path", [BASIC, FULL])
+def test_bad_answers_are_refused_and_change_nothing(app, client, auth, path, body, expected):
+    headers = auth.headers()
+    response = client.post(path, json=body, headers=headers)
+    assert (response.status_code, response.get_json()) == (expected["code"], expected)
+    assert records_stored(app) == 0
+
+
+def test_a_body_that_is_not_json_is_refused(client):
+    response = client.post(BASIC, data=b"\xff{", content_type="application/json")
+    assert response.get_json() == BAD_JSON
+
+
+# --- records carry the whole Result -----------------------------------------------------------
+
+
+def test_save_keeps_advantages_and_weaknesses(client, auth):
+    headers = auth.headers()
+    body = record_body(advantages=["forehand"], weaknesses=["backhand", "serve"])
+    record_id = client.post("/api/evaluation/save", json=body, headers=headers).get_json()["data"]["record_id"]
+    record = client.get(f"/api/evaluation/result/{record_id}", headers=headers).get_json()["data"]
+    assert (record["advantages"], record["weaknesses"]) == (["forehand"], ["backhand", "serve"])
+    assert record["stage"] == "saved" and record["questions_version"] is None and record["record_id"] == record_id
+
+
+@pytest.mark.parametrize("field", ["advantages", "weaknesses"])
+@pytest.mark.parametrize("value", ["forehand", [1], [""], ["x" * 33], ["d"] * 11])
+def test_save_refuses_malformed_lists(app, client, auth, field, value):
+    response = client.post("/api/evaluation/save", json=record_body(**{field: value}), headers=auth.headers())
+    assert response.get_json() == BAD_ANSWERS
+    assert records_stored(app) == 0
+
+
+# --- concurrency, over real servers ----------------------------------------------------------
+
+
+def test_two_concurrent_fulls_for_one_basic_record_end_with_one_record(database_url, fake_wechat, tmp_path):
+    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "WECHAT_API_BASE": fake_wechat.base_url,
+                "LOG_DIR": str(tmp_path / "logs")}
+    with waitress_process(settings) as base:
+        questionnaire = requests.get(base + QUESTIONS, timeout=5).json()["data"]
+        token = requests.post(base + "/api/auth/login", timeout=5, json={
+            "code": "racer", "nickName": "球友", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}).json()["data"]["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        for trial in range(10):
+            basic_answers = pick(questionnaire["basic_questions"], trial % 6)
+            requests.post(base + BASIC, json={"answers": basic_answers}, headers=headers, timeout=5)
+            body = {"answers": basic_answers | pick(questionnaire["advanced_questions"], trial % 4)}
+            gate, ids = threading.Barrier(2), []
+
+            def complete():
+                gate.wait()
+                ids.append(requests.post(base + FULL, json=body, headers=headers, timeout=10).json()["data"]["record_id"])
+
+            racers = [threading.Thread(target=complete) for _ in range(2)]
+            for racer in racers:
+                racer.start()
+            for racer in racers:
+                racer.join()
+            assert ids[0] == ids[1]
+        history = requests.get(base + HISTORY, params={"page_size": 50}, headers=headers, timeout=5).json()["data"]
+        assert history["total"] == 10
+        assert {r["stage"] for r in history["records"]} == {"full"}
+
+
+# --- the shipped client's whole flow ---------------------------------------------------------
+
+
+def test_the_shipped_clients_flow_over_http(client, auth):
+    """version → questions → basic → (need_advanced) full → history: one record, every Result field."""
+    headers = auth.headers()
+    version = client.get("/api/version").get_json()["data"]["questions_version"]
+    config = client.get(QUESTIONS).get_json()["data"]
+    assert config["version"] == version
+    basic_answers = pick(config["basic_questions"], 5)
+    basic = client.post(BASIC, json={"answers": basic_answers}, headers=headers).get_json()["data"]
+    assert basic["need_advanced"] is True
+    answers = {**basic_answers, **pick(config["advanced_questions"], 4)}
+    full = client.post(FULL, json={"answers": answers}, headers=headers).get_json()["data"]
+
+    raw = client.get(HISTORY, query_string={"page": 1, "page_size": 10}, headers=headers).data
+    history = json.loads(raw)["data"]
+    assert history["total"] == 1
+    record = history["records"][0]
+    assert set(RESULT_FIELDS) <= set(record) and record["record_id"] == full["record_id"]
+    for number in (record["total_level"], record["rounded_level"], *record["dimension_scores"].values()):
+        assert isinstance(number, (int, float)) and not isinstance(number, bool)
+    # Display order, as the client shows the dimensions in key order: checked on the bytes themselves.
+    order = [d["key"] for d in client.get("/api/evaluation/config").get_json()["data"]["dimensions"]]
+    scores_text = raw.decode()[raw.decode().index('"dimension_scores"'):]
+    positions = [scores_text.index(f'"{key}"') for key in record["dimension_scores"]]
+    assert positions == sorted(positions)
+    assert list(record["dimension_scores"]) == [k for k in order if k in record["dimension_scores"]]
+    assert record["dimension_comments"] and record["summary_text"] and record["level_label"]
+
+
+def test_a_save_that_fails_still_answers_the_result(app, client, auth, questionnaire, caplog):
+    """The account deleted by another process a moment ago (this one still trusts the cached session)."""
+    headers = auth.headers()
+    assert client.post("/api/auth/verify", headers=headers).status_code == 200
+    with app.app_context():
+        db.session.execute(sa.text("DELETE FROM aiteni_user"))
+        db.session.commit()
+    result = evaluate(client, BASIC, pick(questionnaire["basic_questions"], 3), headers)
+    assert result["saved_to_cloud"] is False and result["record_id"] is None
+    assert any("evaluation not saved" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
