@@ -1,4 +1,4 @@
-"""Rate limits: login and refresh per client IP, writes per user, the rest per IP; 429 with Retry-After."""
+"""Rate limits: login and refresh per client IP, writes per user, anonymous evaluations and the rest per IP; 429 with Retry-After."""
 import logging
 import time
 import uuid
@@ -125,6 +125,32 @@ def test_retry_after_says_when_the_window_ends_and_only_on_429(make_app):
     assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 5
     time.sleep(int(refused.headers["Retry-After"]))
     assert client.get("/api/version").status_code == 200
+
+
+ANSWERS = {"answers": {"Q1": "Q1_A3", "Q3": "Q3_A2"}}
+
+
+def test_anonymous_evaluations_count_per_ip(make_app):
+    client = make_app(RATELIMIT_EVALUATION="2 per minute").test_client()
+    assert client.post("/api/evaluation/basic", json=ANSWERS).status_code == 200
+    assert client.post("/api/evaluation/full", json=ANSWERS).status_code == 200
+    assert_too_many(client.post("/api/evaluation/basic", json=ANSWERS))
+    # A stale token is anonymous here as everywhere in the evaluation: it spends the IP's budget too.
+    assert_too_many(client.post("/api/evaluation/basic", json=ANSWERS, headers={"Authorization": "Bearer x.y.z"}))
+    other = client.post("/api/evaluation/basic", json=ANSWERS, environ_base={"REMOTE_ADDR": "10.7.7.7"})
+    assert other.status_code == 200
+
+
+def test_signed_in_evaluations_spend_the_users_write_budget(make_app):
+    client = make_app(RATELIMIT_WRITE="2 per minute", RATELIMIT_EVALUATION="1 per minute").test_client()
+    alice, bob = bearer(login(client, "alice")), bearer(login(client, "bob"))
+    assert client.post("/api/evaluation/basic", json=ANSWERS, headers=alice).get_json()["data"]["saved_to_cloud"]
+    assert client.post("/api/evaluation/full", json=ANSWERS, headers=alice).status_code == 200
+    assert_too_many(client.post("/api/evaluation/save", json=RECORD, headers=alice))
+    assert_too_many(client.post("/api/evaluation/basic", json=ANSWERS, headers=alice))
+    # Bob, behind the same IP, has his own budget; the anonymous one of that IP is untouched.
+    assert client.post("/api/evaluation/basic", json=ANSWERS, headers=bob).status_code == 200
+    assert client.post("/api/evaluation/basic", json=ANSWERS).status_code == 200
 
 
 def test_every_number_comes_from_the_settings(make_app):
