@@ -126,6 +126,11 @@ def _nearest(options, level):
     return min(options, key=lambda option: (abs(option.level - level), option.level))
 
 
+def _name(spec, position):
+    """How a flaw names a question or option: its id when it has one, else its position."""
+    return spec["id"] if isinstance(spec.get("id"), str) else position
+
+
 def _half_level(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and LOWEST <= value <= HIGHEST and (
         float(value) * 2
@@ -140,6 +145,19 @@ class _Reader:
 
     def flaw(self, text):
         self.flaws.append(text)
+
+    def entry(self, spec, fields, where, seen_ids):
+        """The id of a question or option table, its fields checked; None when it has no usable id."""
+        for extra in spec.keys() - fields:
+            self.flaw(f"{where}: unknown field {extra!r}")
+        entry_id = spec.get("id")
+        if not isinstance(entry_id, str) or not ID.fullmatch(entry_id):
+            self.flaw(f"{where}: an id is 1–32 letters, digits or '_' (no '.', '[', ']')")
+            return None
+        if entry_id in seen_ids:
+            self.flaw(f"{where}: duplicate id")
+        seen_ids.add(entry_id)
+        return entry_id
 
     def text(self, value, where, max_length=None, plain=False):
         if not isinstance(value, str) or not value.strip():
@@ -233,16 +251,10 @@ def _read_options(reader, question_id, specs, seen_ids):
         if not isinstance(spec, dict):
             reader.flaw(f"{where}: option {i} is not a table")
             continue
-        option_id = spec.get("id")
-        label = f"{where}: option {option_id if isinstance(option_id, str) else i}"
-        for extra in spec.keys() - {"id", "level", "text", "anchor", "cap"}:
-            reader.flaw(f"{label}: unknown field {extra!r}")
-        if not isinstance(option_id, str) or not ID.fullmatch(option_id):
-            reader.flaw(f"{label}: an id is 1–32 letters, digits or '_' (no '.', '[', ']')")
+        label = f"{where}: option {_name(spec, i)}"
+        option_id = reader.entry(spec, {"id", "level", "text", "anchor", "cap"}, label, seen_ids)
+        if option_id is None:
             continue
-        if option_id in seen_ids:
-            reader.flaw(f"{label}: duplicate id")
-        seen_ids.add(option_id)
         level, anchor, cap = spec.get("level"), spec.get("anchor", "normal"), spec.get("cap")
         if not _half_level(level):
             reader.flaw(f"{label}: level must be a multiple of 0.5 in 1.0–7.0")
@@ -277,16 +289,10 @@ def _read_questions(reader, specs, dimensions):
         if not isinstance(spec, dict):
             reader.flaw(f"question {i + 1}: not a table")
             continue
-        question_id = spec.get("id")
-        where = f"question {question_id if isinstance(question_id, str) else i + 1}"
-        for extra in spec.keys() - {"id", "tier", "dimension", "weight", "text", "options"}:
-            reader.flaw(f"{where}: unknown field {extra!r}")
-        if not isinstance(question_id, str) or not ID.fullmatch(question_id):
-            reader.flaw(f"{where}: an id is 1–32 letters, digits or '_' (no '.', '[', ']')")
+        where = f"question {_name(spec, i + 1)}"
+        question_id = reader.entry(spec, {"id", "tier", "dimension", "weight", "text", "options"}, where, seen_ids)
+        if question_id is None:
             continue
-        if question_id in seen_ids:
-            reader.flaw(f"{where}: duplicate id")
-        seen_ids.add(question_id)
         tier, dimension, weight = spec.get("tier"), spec.get("dimension"), spec.get("weight")
         if tier not in TIERS:
             reader.flaw(f"{where}: tier must be basic or advanced")
