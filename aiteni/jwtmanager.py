@@ -7,6 +7,9 @@ string under the same key always decodes to the same header and claims, so a
 verified token's are kept and reused until the token expires; everything else
 Flask-JWT-Extended does per request (type check, user loader, error loaders,
 `current_user`) still runs.
+
+It also keeps `exp` exact: the decode leeway that absorbs clock skew between
+hosts is meant for `iat` and `nbf` only, and PyJWT would grant it to `exp` too.
 """
 import time
 
@@ -27,13 +30,20 @@ class JWTManager(flask_jwt_extended.JWTManager):
         # Per app: a token verified under one app's key proves nothing under another's.
         remembered = current_app.extensions["aiteni.verified_tokens"]
         entry = remembered.get(encoded_token)
-        if entry is not None and (allow_expired or time.time() < entry[0]["exp"]):
+        if entry is not None and (allow_expired or time.time() < int(entry[0]["exp"])):
             return dict(entry[0])
         claims = super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
         if not allow_expired:
+            header = jwt.get_unverified_header(encoded_token)
+            # PyJWT grants JWT_DECODE_LEEWAY to exp too, but only iat and nbf are meant to have it
+            # (tokens.CLOCK_SKEW_SECONDS): exp is checked again without it, read as PyJWT reads it.
+            if int(claims["exp"]) <= time.time():
+                expired = jwt.ExpiredSignatureError("Signature has expired")
+                expired.jwt_header, expired.jwt_data = header, claims  # what Flask-JWT-Extended's handler reads
+                raise expired
             if len(remembered) >= MAX_REMEMBERED:
                 remembered.clear()
-            remembered[encoded_token] = (claims, jwt.get_unverified_header(encoded_token))
+            remembered[encoded_token] = (claims, header)
         return dict(claims)
 
 

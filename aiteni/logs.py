@@ -35,8 +35,36 @@ _MASKS = [
 ]
 
 
+# Characters that end a line for some reader or rewrite what a terminal shows: the C0 and C1
+# controls (newline, carriage return, NEL U+0085, the ESC of ANSI sequences), DEL, Unicode's
+# line and paragraph separators, and the bidirectional overrides and isolates.
+_UNSAFE_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# The same but for the newline, which separates a traceback's lines.
+_UNSAFE_IN_BLOCK = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match):
+    return match.group().encode("unicode_escape").decode()
+
+
+def one_line(text):
+    """`text` with every unsafe character written as its Python escape (`\\n`, `\\x1b`, `\\u2028`)."""
+    return _UNSAFE_IN_LINE.sub(_escape, text)
+
+
+def indented_block(text):
+    """A traceback, its lines kept but each indented: no line of it can pass for a record of its own."""
+    return "  " + _UNSAFE_IN_BLOCK.sub(_escape, text).replace("\n", "\n  ")
+
+
 class SecretMaskFilter(logging.Filter):
-    """Rewrites each record with secrets masked, including its traceback text."""
+    """Rewrites each record safe to write: secrets masked, and one line, whatever a client sent.
+
+    Every handler carries it, so every value that reaches a line (the request
+    line's path and address, `note()`'s fields, WeChat's answers, exception
+    texts) is escaped here, in one place: a record's message is one line, and
+    its traceback, the only text allowed more, is indented under it.
+    """
 
     def __init__(self, secrets=()):
         super().__init__()
@@ -56,12 +84,14 @@ class SecretMaskFilter(logging.Filter):
         if getattr(record, "masked", False):
             return True
         record.masked = True
-        record.msg = self.mask(record.getMessage())
+        record.msg = one_line(self.mask(record.getMessage()))
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = self.mask(record.exc_text)
+            record.exc_text = indented_block(self.mask(record.exc_text))
+        if record.stack_info:
+            record.stack_info = indented_block(self.mask(record.stack_info))
         return True
 
 

@@ -2,7 +2,9 @@
 
 Each login starts a session; every refresh consumes its refresh token and
 issues the next one in the same session. A consumed token presented again
-means a copy exists elsewhere, so the whole session is revoked.
+means a copy exists elsewhere, so the whole session is revoked; unless it comes
+within seconds of its use, as the loser of a client's two refreshes racing
+with one token does: that one only gets the 401, and the winner stays signed in.
 """
 import hashlib
 import logging
@@ -49,6 +51,10 @@ def _refresh_token_row(session_id, now):
     row = {"token_hash": token_hash, "session_id": session_id, "created_at": now, "expires_at": now + lifetime}
     return token, row
 
+
+# A used refresh token presented again this soon (plus tokens.CLOCK_SKEW_SECONDS, as the
+# winner's host may run behind) is the loser of a client's double refresh, not a stolen copy.
+REFRESH_RACE_SECONDS = 5
 
 _INSERT_SESSION = LoginSession.__table__.insert()
 _INSERT_REFRESH = RefreshToken.__table__.insert()
@@ -105,7 +111,12 @@ def _open(connection, user_id, client_ip, user_agent):
 
 
 def refresh(refresh_token):
-    """Rotates a refresh token into a new pair, or raises 401 and revokes on reuse."""
+    """Rotates a refresh token into a new pair, or raises 401; a reuse after the race window revokes.
+
+    Of two refreshes racing with one token, the loser either finds it already
+    used (its read came after the winner's commit) or loses the compare-and-set
+    below (its read came before): both answer 401 and leave the session alone.
+    """
     if not isinstance(refresh_token, str) or not refresh_token.startswith("rt_") or len(refresh_token) > 128:
         raise Unauthorized(tokens.REVOKED)
     now = utcnow()
@@ -120,6 +131,8 @@ def refresh(refresh_token):
         raise Unauthorized(tokens.REVOKED)
     stored, session, user = row
     if stored.used_at is not None:
+        if stored.used_at > now - timedelta(seconds=REFRESH_RACE_SECONDS + tokens.CLOCK_SKEW_SECONDS):
+            raise Unauthorized(tokens.REVOKED)
         log.warning("refresh token reused: revoking session of user %s", user.id)
         revoke(session.id)
         raise Unauthorized(tokens.REVOKED)

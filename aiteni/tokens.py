@@ -32,6 +32,11 @@ EXPIRED = "Token已过期，请重新登录"
 USER_GONE = "用户不存在"
 REVOKED = "登录已失效，请重新登录"
 
+# Sibling hosts' clocks drift apart: a token issued by a host a second ahead carries an `iat`
+# in the verifier's future, which PyJWT refuses. `iat` and `nbf` may be this far ahead
+# (Flask-JWT-Extended's JWT_DECODE_LEEWAY); `exp` stays exact (jwtmanager.py).
+CLOCK_SKEW_SECONDS = 5
+
 REQUIRED_CLAIMS = ("sub", "exp", "iat", "jti", "type")
 HEADER_FIELDS = frozenset({"alg", "typ"})
 
@@ -216,6 +221,7 @@ def init_app(app):
     config["JWT_SECRET_KEY"] = config["JWT_SECRET"]
     config["JWT_ALGORITHM"] = "HS256"
     config["JWT_DECODE_ALGORITHMS"] = ["HS256"]
+    config["JWT_DECODE_LEEWAY"] = CLOCK_SKEW_SECONDS
     config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(days=config["JWT_EXPIRATION_DAYS"])
     config["JWT_TOKEN_LOCATION"] = ["headers"]
     config["JWT_COOKIE_CSRF_PROTECT"] = False  # no cookies here: keeps a `csrf` claim out of tokens

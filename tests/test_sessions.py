@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, LoginSession, RefreshToken, User, utcnow
-from aiteni.tokens import Principal
+from aiteni.sessions import REFRESH_RACE_SECONDS
+from aiteni.tokens import CLOCK_SKEW_SECONDS, Principal
 
 REVOKED = {"code": 401, "msg": "登录已失效，请重新登录"}
 RECORD = {"result": {"total_level": 3.5, "rounded_level": 3.5, "level_label": "中级", "dimension_scores": {"a": 3.5}}}
@@ -41,9 +42,18 @@ def test_refresh_rotates(client, auth):
     assert refresh(client, body["data"]["refreshToken"]).status_code == 200
 
 
-def test_reusing_a_refresh_token_revokes_the_whole_session(client, auth):
+def age_used_refresh_tokens(app, seconds):
+    """Moves every use of a refresh token `seconds` into the past, as if that much time had gone by."""
+    with app.app_context():
+        for stored in db.session.scalars(sa.select(RefreshToken).where(RefreshToken.used_at.is_not(None))):
+            stored.used_at -= timedelta(seconds=seconds)
+        db.session.commit()
+
+
+def test_reusing_a_refresh_token_revokes_the_whole_session(app, client, auth):
     first = auth.login("r2")
     second = refresh(client, first["refreshToken"]).get_json()["data"]
+    age_used_refresh_tokens(app, REFRESH_RACE_SECONDS + CLOCK_SKEW_SECONDS + 1)
     replay = refresh(client, first["refreshToken"])
     assert replay.status_code == 401 and replay.get_json() == REVOKED
     for token in (first["token"], second["token"]):
@@ -51,10 +61,22 @@ def test_reusing_a_refresh_token_revokes_the_whole_session(client, auth):
     assert refresh(client, second["refreshToken"]).get_json() == REVOKED
 
 
-def test_reuse_in_one_session_leaves_other_sessions_alone(client, auth):
+def test_a_reuse_within_the_race_window_is_refused_without_revoking(app, client, auth):
+    """A client that refreshed twice: the second answer is 401, and the first one's tokens stay valid."""
+    first = auth.login("double")
+    second = refresh(client, first["refreshToken"]).get_json()["data"]
+    age_used_refresh_tokens(app, REFRESH_RACE_SECONDS + CLOCK_SKEW_SECONDS - 1)
+    replay = refresh(client, first["refreshToken"])
+    assert replay.status_code == 401 and replay.get_json() == REVOKED
+    assert verify(client, auth, second["token"]).status_code == 200
+    assert refresh(client, second["refreshToken"]).status_code == 200
+
+
+def test_reuse_in_one_session_leaves_other_sessions_alone(app, client, auth):
     phone = auth.login("two-devices")
     tablet = auth.login("two-devices")
     refresh(client, phone["refreshToken"])
+    age_used_refresh_tokens(app, REFRESH_RACE_SECONDS + CLOCK_SKEW_SECONDS + 1)
     refresh(client, phone["refreshToken"])
     assert verify(client, auth, tablet["token"]).status_code == 200
 
@@ -79,6 +101,10 @@ def test_racing_refreshes_exactly_one_wins(app, auth):
     assert all(r == REVOKED for r in results if r["code"] != 200)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).where(RefreshToken.used_at.is_not(None))) == 1
+    # The losers revoked nothing: the winner is still signed in.
+    client = app.test_client()
+    assert verify(client, auth, winners[0]["data"]["token"]).status_code == 200
+    assert refresh(client, winners[0]["data"]["refreshToken"]).status_code == 200
 
 
 def test_bad_refresh_tokens(client, auth):

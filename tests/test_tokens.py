@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from aiteni import create_app
 from aiteni.extensions import db
 from aiteni.models import User
+from aiteni.tokens import CLOCK_SKEW_SECONDS
 
 
 def sign(app, claims, key=None, algorithm="HS256", headers=None):
@@ -97,6 +98,35 @@ def test_expired(app, client, auth):
     now = datetime.now(timezone.utc)
     claims.update(iat=now - timedelta(days=8), nbf=now - timedelta(days=8), exp=now - timedelta(seconds=1))
     assert_401(verify(client, auth.bearer(sign(app, claims))), "Token已过期，请重新登录")
+
+
+def test_a_token_from_a_host_whose_clock_runs_ahead_is_valid(app, client, auth):
+    """Issued by a sibling host a few seconds ahead: `iat` and `nbf` lie in this host's future."""
+    claims = claims_of(auth.login("ahead")["token"])
+    ahead = int(time.time()) + CLOCK_SKEW_SECONDS - 1
+    claims.update(iat=ahead, nbf=ahead)
+    assert verify(client, auth.bearer(sign(app, claims))).status_code == 200
+
+
+def test_a_token_from_further_in_the_future_is_invalid(app, client, auth):
+    claims = claims_of(auth.login("future")["token"])
+    for claim in ("iat", "nbf"):
+        token = sign(app, {**claims, claim: int(time.time()) + CLOCK_SKEW_SECONDS + 2})
+        assert_401(verify(client, auth.bearer(token)), "Token无效")
+
+
+def test_expiry_gets_no_leeway(app, client, auth):
+    """The clock-skew leeway is for `iat` and `nbf` only; a token is expired the second its `exp` passes."""
+    claims = claims_of(auth.login("exact")["token"])
+    for exp in (int(time.time()), int(time.time()) - 1, int(time.time()) - CLOCK_SKEW_SECONDS + 1):
+        assert_401(verify(client, auth.bearer(sign(app, {**claims, "exp": exp}))), "Token已过期，请重新登录")
+
+
+def test_a_numeric_string_exp_is_read_as_a_number_on_every_use(app, client, auth):
+    """PyJWT accepts `"exp": "<digits>"`; the remembered token must compare it as a number too."""
+    claims = claims_of(auth.login("string-exp")["token"])
+    token = sign(app, {**claims, "exp": str(claims["exp"])})
+    assert [verify(client, auth.bearer(token)).status_code for _ in range(2)] == [200, 200]
 
 
 def test_user_deleted_behind_a_legacy_token(app, client, auth):

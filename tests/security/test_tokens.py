@@ -3,8 +3,13 @@ import base64
 import hashlib
 import hmac
 import os
+from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
+
+from aiteni.extensions import db
+from aiteni.models import RefreshToken, utcnow
 
 from .hostile import PROTECTED
 
@@ -187,8 +192,12 @@ def test_big_tokens_forged_with_another_key(client, victim):
         assert info(client, token).get_json() == INVALID
 
 
-def test_refresh_token_replay_revokes_the_whole_session(client, victim):
+def test_refresh_token_replay_revokes_the_whole_session(app, client, victim):
     first = client.post("/api/auth/refresh", json={"refreshToken": victim.refresh_token}).get_json()["data"]
+    with app.app_context():  # the replay comes after the race window (sessions.REFRESH_RACE_SECONDS)
+        used = sa.update(RefreshToken).where(RefreshToken.used_at.is_not(None))
+        db.session.execute(used.values(used_at=utcnow() - timedelta(minutes=1)))
+        db.session.commit()
     replay = client.post("/api/auth/refresh", json={"refreshToken": victim.refresh_token})
     assert (replay.status_code, replay.get_json()) == (401, REVOKED)
     for token in (victim.token, first["token"]):
