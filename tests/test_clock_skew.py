@@ -52,6 +52,7 @@ def post(base, path, token=None, **body):
     return requests.post(base + path, json=body, headers=headers, timeout=15)
 
 
+@pytest.mark.faketime
 def test_tokens_from_a_host_whose_clock_is_ahead_are_valid_on_its_sibling(database_url, fake_wechat, tmp_path):
     settings = {"SQLALCHEMY_DATABASE_URI": database_url, "WECHAT_API_BASE": fake_wechat.base_url,
                 "LOG_DIR": str(tmp_path / "logs")}
