@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,16 +70,42 @@ class Served:
         self.log.close()
 
 
-def wrk_script(target, workdir):
+# The helpers each target's script needs before it.
+HELPERS = {
+    "verify": ["tokens.lua"], "history": ["tokens.lua"], "save": ["tokens.lua"],
+    "basic": ["tokens.lua", "answers.lua"], "full": ["tokens.lua", "answers.lua"], "full_anon": ["answers.lua"],
+}
+
+
+def bank_lua(path):
+    """The Lua table BANK of answers.lua: each tier's question ids and their option ids, from the bank file."""
+    with open(path, "rb") as file:
+        questions = tomllib.load(file)["questions"]
+    lines = [f"-- Generated at bench start from {path}.", "BANK = {"]
+    for tier in ("basic", "advanced"):
+        lines.append(f"  {tier} = {{")
+        for question in questions:
+            if question["tier"] == tier:
+                options = ", ".join(f'"{option["id"]}"' for option in question["options"])
+                lines.append(f'    {{id = "{question["id"]}", options = {{{options}}}}},')
+        lines.append("  },")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def wrk_script(target, workdir, bank_path):
     """The target's Lua script with the helpers it needs and the reporting `done()`, as one file."""
-    parts = (["tokens.lua"] if target in ("verify", "history", "save") else []) + [f"{target}.lua", "report.lua"]
+    helpers = HELPERS.get(target, [])
+    texts = [bank_lua(bank_path)] if "answers.lua" in helpers else []
+    texts += [(LUA / part).read_text() for part in [*helpers, f"{target}.lua", "report.lua"]]
     path = Path(workdir) / f"{target}.lua"
-    path.write_text("\n".join((LUA / part).read_text() for part in parts))
+    path.write_text("\n".join(texts))
     return path
 
 
 def run_wrk(script, url, seconds, connections, cpus, args=()):
-    """One wrk run: requests, duration, p50/p99 (µs), non-2xx and socket-error counts."""
+    """One wrk run: requests, duration, p50/p99 (µs), non-2xx (status ≥ 400) and socket-error counts,
+    and `statuses`: {status: count} of every answer."""
     command = pinned(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), url, "--", *args],
         cpus,

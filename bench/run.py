@@ -6,6 +6,21 @@ Builds a fresh database with the migrations, seeds it, serves the app with
 waitress on 127.0.0.1 (pinned to one CPU; wrk and the fake WeChat to the
 others), and runs the targets interleaved in rounds so drift hits all alike.
 Rate limits are switched off through the RATELIMIT_ENABLED setting.
+
+Targets (bench/lua/<target>.lua):
+  bare       POST /bench/bare: a view answering verify-sized JSON, the ceiling (bench/server.py)
+  verify     POST /api/auth/verify with a seeded user's token
+  login      POST /api/auth/login through the fake WeChat: half first logins, half again
+  history    GET /api/evaluation/history, the first page of 10 records
+  save       POST /api/evaluation/save, a computed record
+  basic      POST /api/evaluation/basic, signed in: random basic answers, scored, saved as a record
+  full       POST /api/evaluation/full, signed in: random basic and advanced answers, in pairs of one
+             user with the same basic answers, so half add a record and half complete it
+  full_anon  POST /api/evaluation/full without a token: random answers, scored, not saved
+  questions  GET /api/evaluation/questions: half a full 200, half a 304 (If-None-Match: the ETag)
+The answers are drawn per request from the question bank the server reads (QUESTIONS_FILE or the
+shipped one), whose ids are generated into the scripts at bench start. Every answer must be 2xx,
+and the questions target's 304s; any other status fails the run.
 """
 import argparse
 import json
@@ -17,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 import requests
@@ -24,17 +40,24 @@ import sqlalchemy as sa
 
 from . import processes
 from .processes import ROOT, Served
-from .seed import seed
+from .seed import bank_path, seed
 
-TARGETS = ("bare", "verify", "login", "history", "save")
-SCALE_TARGETS = ("history", "login")
+TARGETS = ("bare", "verify", "login", "history", "save", "basic", "full", "full_anon", "questions")
+SCALE_TARGETS = ("history", "login", "full")
+# The targets that send a seeded user's token.
+SIGNED_IN = ("verify", "history", "save", "basic", "full")
+# Statuses other than 2xx a target must get, each in every run (a 304 proves the ETag matched).
+EXPECTED_OTHER = {"questions": ("304",)}
 RECORDS_PER_USER = 10
-# The targets of issue 6 on SQLite: (name, numerator, denominator, minimum ratio).
+# The targets of issues 6 and 13 on SQLite: (name, numerator, denominator, minimum ratio).
 RATIO_TARGETS = (
     ("verify ≥ 0.5× bare", "verify", "bare", 0.5),
     ("history ≥ 0.5× verify", "history", "verify", 0.5),
     ("login ≥ 0.3× verify", "login", "verify", 0.3),
     ("save ≥ 0.3× verify", "save", "verify", 0.3),
+    ("full (signed in) ≥ 0.3× verify", "full", "verify", 0.3),
+    ("full (anonymous) ≥ 0.5× verify", "full_anon", "verify", 0.5),
+    ("questions ≥ 0.8× verify", "questions", "verify", 0.8),
 )
 MAX_RSS_MB = 80
 MAX_SCALE_RATIO = 1.3
@@ -43,7 +66,7 @@ MAX_SCALE_RATIO = 1.3
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke mode for CI: 1 round of 1 s, small seed, no targets checked")
-    parser.add_argument("--scale", action="store_true", help="history and login at 1,000,000 records / 100,000 users vs 10,000 / 1,000")
+    parser.add_argument("--scale", action="store_true", help="history, login and full at 1,000,000 records / 100,000 users vs 10,000 / 1,000")
     parser.add_argument("--mysql", metavar="URL", help="MariaDB/MySQL URL; the database it names is DROPPED and recreated")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of all targets (default 5; the median is reported)")
@@ -51,7 +74,7 @@ def parse_args(argv):
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8, one per waitress thread)")
     parser.add_argument("--threads", type=int, default=8, help="waitress threads (default 8)")
     parser.add_argument("--users", type=int, default=1000, help="seeded users, 10 records each (default 1000)")
-    parser.add_argument("--check", action="store_true", help="exit 1 when a target of issue 6 is missed")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target of issue 6 or 13 is missed")
     parser.add_argument("--targets", help=f"comma-separated subset of {','.join(TARGETS)}")
     parser.add_argument("--profile", metavar="DIR", help="record each run with py-spy into DIR (collapsed stacks); "
                         "the figures of profiled runs are not comparable")
@@ -118,6 +141,7 @@ class Site:
         self.server = Served(["bench.server", str(args.threads)], env, Path(workdir) / f"{name}-server.log", server_cpus)
         try:
             requests.get(self.server.url + "/api/health", timeout=10).raise_for_status()
+            self.etag = questions_etag(self.server.url)
         except Exception:
             self.server.stop()
             raise
@@ -125,7 +149,21 @@ class Site:
     def wrk_args(self, target, run_id):
         if target == "login":
             return [f"n{run_id}x", str(self.users)]
-        return [str(self.tokens_file)] if target != "bare" else []
+        if target == "questions":
+            return [self.etag]
+        return [str(self.tokens_file)] if target in SIGNED_IN else []
+
+
+def questions_etag(url):
+    """The ETag of /api/evaluation/questions, once the served bank is the one the scripts' answers come from."""
+    response = requests.get(url + "/api/evaluation/questions", timeout=10)
+    response.raise_for_status()
+    with open(bank_path(), "rb") as file:
+        version = tomllib.load(file)["version"]
+    served = response.json()["data"]["version"]
+    if served != version or not response.headers.get("ETag"):
+        raise RuntimeError(f"the server's question bank ({served}) is not {bank_path()} ({version}), or has no ETag")
+    return response.headers["ETag"]
 
 
 def measure(site, target, script, args, run_id, load_cpus):
@@ -146,14 +184,22 @@ def measure(site, target, script, args, run_id, load_cpus):
         "cpu_us_per_request": cpu * 1e6 / done,
         "peak_rss_mb": server.peak_rss_mb(),
         "requests": result["requests"],
-        "non_2xx": result["non_2xx"],
+        "non_2xx": unexpected(target, result["statuses"]),
         "socket_errors": result["socket_errors"],
+        "statuses": result["statuses"],
     }
+
+
+def unexpected(target, statuses):
+    """Answers other than 2xx and the target's expected statuses, plus one per expected status that never came."""
+    expected = EXPECTED_OTHER.get(target, ())
+    wrong = sum(n for status, n in statuses.items() if not status.startswith("2") and status not in expected)
+    return wrong + sum(1 for status in expected if not statuses.get(status))
 
 
 def run_rounds(args, plan, workdir, load_cpus):
     """plan: [(key, site, target)]; runs them interleaved, rounds times; returns key -> list of runs."""
-    scripts = {target: processes.wrk_script(target, workdir) for _, _, target in plan}
+    scripts = {target: processes.wrk_script(target, workdir, bank_path()) for _, _, target in plan}
     runs = {key: [] for key, _, _ in plan}
     if not args.quick:
         say("warm-up")
@@ -178,6 +224,8 @@ def summarise(runs):
         summary[key]["peak_rss_mb"] = max(r["peak_rss_mb"] for r in rounds)
         for f in ("requests", "non_2xx", "socket_errors"):
             summary[key][f] = sum(r[f] for r in rounds)
+        summary[key]["statuses"] = {s: sum(r["statuses"].get(s, 0) for r in rounds)
+                                    for s in sorted({s for r in rounds for s in r["statuses"]})}
         summary[key]["rounds"] = rounds
     return summary
 
@@ -285,7 +333,9 @@ def main(argv=None):
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     if failures:
-        say(f"FAILED: non-2xx responses or socket errors (target: (non-2xx, socket errors)): {failures}")
+        statuses = {k: result["targets"][k]["statuses"] for k in failures}
+        say(f"FAILED: non-2xx responses (304 expected of questions) or socket errors "
+            f"(target: (unexpected, socket errors)): {failures}; statuses: {statuses}")
         return 1
     if args.check and not args.quick and not all(c["ok"] for c in result["checks"]):
         return 1

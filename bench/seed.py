@@ -4,26 +4,49 @@ Core inserts in large batches (executemany), so a million records take
 minutes, not hours. User `i` has openid `o_u<i>`, which the fake WeChat
 answers for code `u<i>`, so the login target can log seeded users in again.
 """
+import os
 from datetime import timedelta
 
 import sqlalchemy as sa
 from tqdm import tqdm
 
 from aiteni import create_app
+from aiteni.evaluation import scoring
+from aiteni.evaluation.bank import DEFAULT_FILE
+from aiteni.evaluation.bank import load as load_bank
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, LoginSession, User, new_session_id, utcnow
 from aiteni.tokens import Principal, issue_access_token
 
 BATCH = 20_000
-RECORD = {
-    "total_level": 3.62,
-    "rounded_level": 3.5,
-    "level_label": "发展中业余选手",
-    "dimension_scores": {"baseline": 3.0, "forehand": 3.8, "backhand": 3.2, "serve": 3.5, "volley": 2.9},
-    "dimension_comments": {"forehand": "正手已经是你的核心武器", "volley": "网前还需要多练习"},
-    "summary_text": "整体来看，你的底线相持已经比较稳定，可以开始有意识地练习上网。",
-    "answers": {f"Q{n}": f"Q{n}_A{n % 4 + 1}" for n in range(1, 11)},
-}
+# The level a seeded player shows in each dimension: lopsided, so the record lists advantages and weaknesses.
+SEEDED_LEVELS = {"baseline": 3.5, "forehand": 4.5, "backhand": 3.0, "serve": 4.0, "return": 3.5, "net": 2.5,
+                 "footwork": 3.5, "tactics": 3.5, "match_result": 3.0, "training": 3.5}
+
+
+def bank_path():
+    """The question bank the served app reads: QUESTIONS_FILE, else the shipped one."""
+    return os.environ.get("QUESTIONS_FILE") or str(DEFAULT_FILE)
+
+
+def _record():
+    """A record as /api/evaluation/full stores one today: the bank's own scoring of a full questionnaire.
+
+    Every question answered with the option nearest the player's level in its
+    dimension; the ten dimensions carry the bank's comments (about 80
+    characters each), the summary its sentences, `stage` full.
+    """
+    bank = load_bank(bank_path())
+    chosen = {q.id: min(q.options, key=lambda o: (abs(o.level - SEEDED_LEVELS.get(q.dimension, 3.5)), o.level))
+              for q in bank.questions.values()}
+    result = scoring.score(bank, chosen)
+    fields = ("total_level", "rounded_level", "level_label", "dimension_scores", "dimension_comments",
+              "advantages", "weaknesses", "summary_text")
+    return {**{name: result[name] for name in fields}, "stage": "full", "questions_version": bank.version,
+            "answers": {q: option.id for q, option in chosen.items()}}
+
+
+RECORD = _record()
 
 
 def _batches(rows, total, label, quiet):

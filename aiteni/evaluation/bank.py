@@ -42,8 +42,10 @@ class BankError(ConfigError):
     """A bank the server cannot use, so the server does not start; one line: `<file>: <flaw>`."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Option:
+    """Compared by identity: `option in question.options` runs for every answer of every request."""
+
     id: str
     level: float
     text: str
