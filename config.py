@@ -1,94 +1,209 @@
 """Settings: the only module that reads the environment.
 
-Values come from the process environment (and a `.env` file next to this one,
-if present), then `instance/config.py` and the `config` argument of
-`create_app()` override them.
+SETTINGS is the one table of them: name, type, default, meaning. Each setting
+is read by that name, with the same rules, from the first of these that has
+it: `instance/config.py` (plain `NAME = value` lines), the process environment,
+the `.env` file next to this one. An empty value means the default. The
+`config` argument of `create_app()` overrides the result (tests use it).
 """
+import difflib
+import math
 import os
+import re
 import secrets
+import select
+import traceback
+import types
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
-from dotenv import load_dotenv
+from dotenv import dotenv_values
+from limits import parse_many
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
-
-load_dotenv(BASE_DIR / ".env")
-
-def _env(name, default=None):
-    return os.environ.get(name, default)
-
-
-def _int(name, default):
-    return int(os.environ.get(name, default))
-
-
-def _flag(name, default="0"):
-    return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
-
 
 # Development without SECRET_KEY gets a random key per process (API.md): no
 # predictable default exists that could be deployed by mistake, and production
 # refuses to sign tokens with it (they would all die at the next restart).
 GENERATED_SECRET = secrets.token_hex(32)
 
+# select() watches at most 512 sockets on Windows (waitress keeps a few for itself); poll(), which
+# Windows lacks, has no such cap.
+HAS_POLL = hasattr(select, "poll")
+SELECT_LIMIT = 500
+
+
+class SettingError(ValueError):
+    """A setting that cannot be used, in one line: which one, where it was set, what it must be."""
+
+
+# Parsers: text (from instance/config.py, any Python value) in; the value out, or a ValueError that says
+# what the setting must be.
+
+
+def text(value):
+    if not isinstance(value, str):
+        raise ValueError("must be text (a string in quotes)")
+    return value
+
+
+def flag(value):
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in {"1", "true", "yes", "on"}:
+        return True
+    if word in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be 1 or 0 (or true/false, yes/no, on/off)")
+
+
+def whole(minimum, maximum=None, unit=""):
+    """A parser for whole numbers from `minimum` (to `maximum`)."""
+    bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+
+    def parse(value):
+        try:
+            if isinstance(value, (bool, float)):
+                raise ValueError
+            number = int(value)
+        except (TypeError, ValueError):
+            number = None
+        if number is None or number < minimum or (maximum is not None and number > maximum):
+            raise ValueError(f"must be a whole number{unit} {bounds}")
+        return number
+
+    return parse
+
+
+def seconds(minimum, above=False):
+    """A parser for a number of seconds, at least (or above) `minimum`."""
+
+    def parse(value):
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number) or number < minimum or (above and number == minimum):
+            raise ValueError(f"must be a number of seconds {'above' if above else 'of at least'} {minimum}")
+        return number
+
+    return parse
+
+
+def one_of(*choices):
+    def parse(value):
+        word = text(value).strip()
+        if word not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return word
+
+    return parse
+
+
+def log_level(value):
+    return one_of("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")(text(value).strip().upper())
+
+
+def rate_limit(value):
+    """A Flask-Limiter string, checked now by the library that will read it, so a typo stops the start."""
+    try:
+        parse_many(text(value))
+    except ValueError:
+        raise ValueError("must be a rate limit like '30 per minute' or '5/second; 100/hour'") from None
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    parse: Callable[[Any], Any]
+    default: Any
+    meaning: str
+    # Where the app keeps it (app.config), when Flask or an extension wants another name.
+    key: str = ""
+    # Never shown in a message.
+    secret: bool = False
+
+    @property
+    def config_key(self):
+        return self.key or self.name
+
+
+SETTINGS = (
+    Setting("AITENI_ENV", one_of("development", "testing", "production"), "development",
+            "development, production, or testing (the test suite)", key="ENV_NAME"),
+    Setting("DATABASE_URL", text, f"sqlite:///{INSTANCE_DIR / 'aiteni.db'}",
+            "SQLite file, or mysql+pymysql://user:password@host:3306/aiteni?charset=utf8mb4",
+            key="SQLALCHEMY_DATABASE_URI", secret=True),
+    Setting("SECRET_KEY", text, GENERATED_SECRET,
+            "not needed: aiteni signs nothing with it; it stands in for an unset JWT_SECRET", secret=True),
+    # None means SECRET_KEY, wherever that was set: create_app fills it in after every override.
+    Setting("JWT_SECRET", text, None, "HS256 signing key of access tokens (production: 32+ random bytes)",
+            secret=True),
+    Setting("JWT_EXPIRATION_DAYS", whole(1, unit=" of days"), 7, "access-token lifetime"),
+    Setting("REFRESH_EXPIRATION_DAYS", whole(1, unit=" of days"), 30, "refresh-token lifetime"),
+    Setting("SESSION_MAX_DAYS", whole(1, unit=" of days"), 90,
+            "a login session ends this long after login, refreshed or not"),
+    # Issue 6 asks for a revocation seen by every process within 2 s.
+    Setting("SESSION_CACHE_SECONDS", seconds(0), 1.0,
+            "how long one process trusts a checked session; other processes see a logout at most this late"),
+    Setting("WECHAT_APPID", text, "", "mini-program AppID"),
+    Setting("WECHAT_APPSECRET", text, "", "mini-program AppSecret", secret=True),
+    Setting("WECHAT_API_BASE", text, "https://api.weixin.qq.com",
+            "where jscode2session is called (tests point it at a local fake)"),
+    Setting("WECHAT_TIMEOUT", seconds(0, above=True), 10.0, "seconds for one login's WeChat call, retries included"),
+    # Below THREADS, so a WeChat that hangs cannot take every thread (issue 15).
+    Setting("WECHAT_CONCURRENCY", whole(1), 4,
+            "requests of one process waiting on WeChat at once; more are turned away (503) within 0.25 s"),
+    Setting("WECHAT_PROXY", text, "", "an HTTP(S) proxy to reach WeChat through; HTTPS_PROXY is not read"),
+    Setting("WECHAT_DEV_LOGIN", flag, False, "1: log in without WeChat, the code names the user; refused in production"),
+    Setting("LOG_DIR", text, "logs", "daily info- and error-YYYY-MM-DD.log files (relative to the repo, or absolute)"),
+    Setting("LOG_LEVEL", log_level, "INFO", "DEBUG, INFO, WARNING, ERROR or CRITICAL"),
+    Setting("QUESTIONS_FILE", text, None, "a TOML question bank; unset: the one shipped in aiteni/evaluation/"),
+    Setting("QUESTIONS_VERSION", text, None, "gone (the bank's own version is questions_version): ignored, said once"),
+    Setting("RATELIMIT_ENABLED", flag, True, "0 switches every rate limit off; production logs a warning at start"),
+    Setting("RATELIMIT_STORAGE_URI", text, "memory://",
+            "memory:// per process; redis://127.0.0.1:6379/0 shares limits across processes and hosts"),
+    # Login and refresh count per client IP (generous: many phones share one carrier NAT
+    # address), writes per user (one budget for all of them), the rest per client IP.
+    Setting("RATELIMIT_LOGIN", rate_limit, "30 per minute", "login, per client IP"),
+    Setting("RATELIMIT_REFRESH", rate_limit, "30 per minute", "refresh, per client IP"),
+    Setting("RATELIMIT_WRITE", rate_limit, "60 per minute", "every write and a signed-in evaluation, per user"),
+    Setting("RATELIMIT_EVALUATION", rate_limit, "30 per minute", "evaluations without a valid token, per client IP"),
+    Setting("RATELIMIT_DEFAULT", rate_limit, "600 per minute", "every other endpoint, per client IP"),
+    Setting("PROXY_FIX_X_FOR", whole(0), 0, "trusted proxies in front (nginx: 1), so limits and logs see the client's IP"),
+    # Production's default is 0 (ProductionConfig.defaults).
+    Setting("API_DOCS", flag, True, "1: serve the Swagger UI page at /api/docs (default 0 in production)"),
+    Setting("HOST", text, "127.0.0.1", "the address python wsgi.py listens on"),
+    Setting("PORT", whole(0, 65535), 8000, "the port python wsgi.py listens on (0: any free one)"),
+    Setting("THREADS", whole(1), 8, "python wsgi.py's worker threads: requests handled at once"),
+    # waitress's default, 100, let 120 idle sockets lock everyone out (issue 15).
+    Setting("CONNECTION_LIMIT", whole(1), 1000 if HAS_POLL else SELECT_LIMIT,
+            "open connections python wsgi.py keeps, idle ones included (Windows: at most 500)"),
+    Setting("CHANNEL_TIMEOUT", whole(1, unit=" of seconds"), 30,
+            "python wsgi.py closes a connection idle this long"),
+)
+NAMES = {setting.name: setting for setting in SETTINGS}
+
 
 class Config:
-    """Settings shared by every environment."""
+    """What every environment shares and no setting changes."""
 
-    ENV_NAME = "development"
     TESTING = False
-
-    SECRET_KEY = _env("SECRET_KEY") or GENERATED_SECRET
-    # Unset means SECRET_KEY, wherever that was set: create_app fills it in after every override.
-    JWT_SECRET = _env("JWT_SECRET")
-    JWT_EXPIRATION_DAYS = _int("JWT_EXPIRATION_DAYS", 7)
-    REFRESH_EXPIRATION_DAYS = _int("REFRESH_EXPIRATION_DAYS", 30)
-    SESSION_MAX_DAYS = _int("SESSION_MAX_DAYS", 90)
-
-    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'aiteni.db'}"
-
-    WECHAT_APPID = _env("WECHAT_APPID", "")
-    WECHAT_APPSECRET = _env("WECHAT_APPSECRET", "")
-    WECHAT_API_BASE = _env("WECHAT_API_BASE", "https://api.weixin.qq.com")
-    WECHAT_TIMEOUT = float(_env("WECHAT_TIMEOUT", "10"))
-    # An HTTP(S) proxy to reach WeChat through, e.g. http://proxy.internal:3128 (HTTPS_PROXY is not read).
-    WECHAT_PROXY = _env("WECHAT_PROXY", "")
-    WECHAT_DEV_LOGIN = _flag("WECHAT_DEV_LOGIN")
-
-    LOG_DIR = _env("LOG_DIR", "logs")
-    LOG_LEVEL = _env("LOG_LEVEL", "INFO")
-    # A TOML question bank (shared/QUESTIONS.md); unset: the one shipped in aiteni/evaluation/.
-    QUESTIONS_FILE = _env("QUESTIONS_FILE")
-    # Gone: the bank's own `version` is questions_version. Read only to say, once, that it is ignored.
-    QUESTIONS_VERSION = _env("QUESTIONS_VERSION")
-
-    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", "1")
-    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
-    # Flask-Limiter strings ("30 per minute", "5/second; 100/hour"). Login and refresh count per
-    # client IP (generous: many phones share one carrier NAT address), writes per user (one budget
-    # for all of them), every other endpoint per client IP (one budget for all of them).
-    RATELIMIT_LOGIN = _env("RATELIMIT_LOGIN", "30 per minute")
-    RATELIMIT_REFRESH = _env("RATELIMIT_REFRESH", "30 per minute")
-    RATELIMIT_WRITE = _env("RATELIMIT_WRITE", "60 per minute")
-    # Evaluations without a (valid) token, per client IP; signed in, they spend RATELIMIT_WRITE.
-    RATELIMIT_EVALUATION = _env("RATELIMIT_EVALUATION", "30 per minute")
-    RATELIMIT_DEFAULT = _env("RATELIMIT_DEFAULT", "600 per minute")
-    PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
-
-    # Seconds a verified session stays cached in one process; other processes
-    # see a revocation at most this late (issue 6 asks for within 2 s).
-    SESSION_CACHE_SECONDS = float(_env("SESSION_CACHE_SECONDS", "1"))
-
     # The largest valid request, a /save at every field's maximum written as UTF-8, is about 170 KB.
     MAX_CONTENT_LENGTH = 256 * 1024
     # Flask would answer OPTIONS with an empty text/html 200; every answer must be the JSON envelope
     # (OPTIONS gets the 405 one). The mini-program makes no CORS preflights.
     PROVIDE_AUTOMATIC_OPTIONS = False
-
-    # The Swagger UI page at /api/docs (/api/openapi.json is always served).
-    API_DOCS = _flag("API_DOCS", "1")
+    # Defaults that differ from SETTINGS' in this environment (a value set anywhere still wins).
+    defaults = {}
 
 
 class DevelopmentConfig(Config):
@@ -96,13 +211,16 @@ class DevelopmentConfig(Config):
 
 
 class TestingConfig(Config):
-    """The test suite: a fixed key, no rate limits unless a test enables them."""
+    """The test suite: these values win over every source, so a developer's settings never reach a test.
 
-    ENV_NAME = "testing"
+    No rate limits unless a test enables them. instance/config.py is not read
+    when the environment says AITENI_ENV=testing.
+    """
+
     TESTING = True
     SECRET_KEY = "testing-secret-key-that-is-long-enough-000"
     JWT_SECRET = "testing-jwt-secret-that-is-long-enough-0000"
-    SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL") or "sqlite://"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     RATELIMIT_ENABLED = False
     WECHAT_DEV_LOGIN = False
     WECHAT_APPID = "wx-test-appid"
@@ -113,8 +231,7 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     """Deployed: `production_problem` must find nothing before the app starts."""
 
-    ENV_NAME = "production"
-    API_DOCS = _flag("API_DOCS")
+    defaults = {"API_DOCS": False}
 
 
 CONFIGS = {
@@ -124,12 +241,63 @@ CONFIGS = {
 }
 
 
-def config_class():
-    """The settings class named by AITENI_ENV."""
-    name = _env("AITENI_ENV", "development")
-    if name not in CONFIGS:
-        raise ValueError(f"AITENI_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
-    return CONFIGS[name]
+def _instance_settings(path):
+    """The upper-case names instance/config.py defines, as Flask's from_pyfile would take them."""
+    if not path.is_file():
+        return {}
+    module = types.ModuleType("config")
+    module.__file__ = str(path)
+    try:
+        exec(compile(path.read_bytes(), str(path), "exec"), module.__dict__)
+    except SyntaxError as error:
+        raise SettingError(f"instance/config.py line {error.lineno}: {error.msg}") from None
+    except Exception as error:  # whatever the file's own code raised
+        frames = traceback.extract_tb(error.__traceback__)
+        line = next(frame.lineno for frame in reversed(frames) if frame.filename == str(path))
+        raise SettingError(f"instance/config.py line {line}: {type(error).__name__}: {error}") from None
+    return {name: value for name, value in vars(module).items() if name.isupper()}
+
+
+def _unknown(name):
+    """The line that reports a name in instance/config.py that is no setting."""
+    flask_names = {setting.key: setting.name for setting in SETTINGS if setting.key}
+    guess = flask_names.get(name) or next(iter(difflib.get_close_matches(name, NAMES, 1)), None)
+    hint = f" (did you mean {guess}?)" if guess else ""
+    return f"instance/config.py: {name} is not a setting and is ignored{hint}"
+
+
+def load(environ=None, base_dir=BASE_DIR):
+    """Every setting, parsed, keyed as app.config wants it, plus the lines to report at start.
+
+    Raises SettingError for the first value that cannot be used.
+    """
+    environ = os.environ if environ is None else environ
+    sources = [("the environment", environ), (".env", dotenv_values(base_dir / ".env"))]
+    instance = {}
+    # The test suite's own environment: a deployment's instance/config.py must not reach it.
+    if next((values["AITENI_ENV"] for _, values in sources if "AITENI_ENV" in values), None) != "testing":
+        instance = _instance_settings(base_dir / "instance" / "config.py")
+        sources.insert(0, ("instance/config.py", instance))
+
+    parsed = {}
+    for setting in SETTINGS:
+        where, raw = next(((where, values[setting.name]) for where, values in sources if setting.name in values),
+                          (None, None))
+        if raw is None or raw == "":
+            continue
+        try:
+            parsed[setting.name] = setting.parse(raw)
+        except ValueError as error:
+            shown = "***" if setting.secret else repr(raw)
+            raise SettingError(f"{setting.name}={shown} (in {where}) {error}") from None
+
+    profile = CONFIGS[parsed.get("AITENI_ENV", "development")]
+    values = {
+        setting.config_key: parsed.get(setting.name, profile.defaults.get(setting.name, setting.default))
+        for setting in SETTINGS
+    }
+    values.update({name: getattr(profile, name) for name in dir(profile) if name.isupper()})
+    return values, [_unknown(name) for name in instance if name not in NAMES]
 
 
 def engine_options(url):
@@ -156,21 +324,62 @@ def engine_options(url):
     return {"hide_parameters": True}
 
 
+MYSQL_EXAMPLE = "mysql+pymysql://user:password@host:3306/aiteni?charset=utf8mb4"
+
+
+def database_problem(url):
+    """Why DATABASE_URL cannot work, in one line that never shows the password, or None."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return f"DATABASE_URL is not a database URL: write sqlite:///path/to/aiteni.db or {MYSQL_EXAMPLE}"
+    shown = parsed.render_as_string(hide_password=True)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return None
+    if backend not in {"mysql", "mariadb"}:
+        return f"DATABASE_URL {shown}: {backend} is not supported; use SQLite or MySQL/MariaDB ({MYSQL_EXAMPLE})"
+    if "+" not in parsed.drivername:
+        return f"DATABASE_URL {shown} names no driver: begin it with {backend}+pymysql://"
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (ImportError, NoSuchModuleError):
+        return f"DATABASE_URL {shown}: the driver {parsed.drivername} is not installed; use {backend}+pymysql://"
+    if parsed.query.get("charset") != "utf8mb4":
+        return f"DATABASE_URL {shown} lacks charset=utf8mb4 (without it emoji in nicknames fail): add ?charset=utf8mb4"
+    if not parsed.database:
+        return f"DATABASE_URL {shown} names no database: {MYSQL_EXAMPLE}"
+    return None
+
+
+# Spelled in lower case without punctuation: words that mark a secret nobody chose.
+PLACEHOLDERS = ("changeme", "replaceme", "placeholder", "example", "yoursecret")
+MAKE_A_KEY = "python -c \"import secrets; print(secrets.token_urlsafe(48))\""
+
+
+def secret_weakness(secret):
+    """Why a signing key is guessable (short, a placeholder, a repetition), or None."""
+    if len(secret.encode()) < 32:
+        return "shorter than 32 bytes"
+    if any(word in re.sub(r"[^a-z0-9]", "", secret.lower()) for word in PLACEHOLDERS):
+        return "a placeholder"
+    if max(secret.count(char) for char in set(secret)) * 2 > len(secret):
+        return "mostly one character repeated"
+    if any(secret[period:] == secret[:-period] for period in range(1, len(secret) // 2 + 1)):
+        return "a short pattern repeated"
+    return None
+
+
 def production_problem(settings):
     """The reason a production server must not start with these settings, or None."""
     jwt_secret = settings.get("JWT_SECRET") or ""
     if not jwt_secret or jwt_secret == GENERATED_SECRET:
-        return "JWT_SECRET is not set"
-    if len(jwt_secret.encode()) < 32:
-        return "JWT_SECRET is too weak: use at least 32 random bytes"
+        return f"JWT_SECRET is not set: set it to 32+ random bytes, made with {MAKE_A_KEY}"
+    weakness = secret_weakness(jwt_secret)
+    if weakness:
+        return f"JWT_SECRET is too weak ({weakness}): use 32+ random bytes, made with {MAKE_A_KEY}"
     if not settings.get("WECHAT_APPID") or not settings.get("WECHAT_APPSECRET"):
         return "WECHAT_APPID and WECHAT_APPSECRET must be set"
     if settings.get("WECHAT_DEV_LOGIN"):
         return "WECHAT_DEV_LOGIN must be off in production"
     return None
-
-
-# How `python wsgi.py` serves (waitress).
-HOST = _env("HOST", "127.0.0.1")
-PORT = _int("PORT", 8000)
-THREADS = _int("THREADS", 8)

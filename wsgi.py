@@ -1,4 +1,4 @@
-"""Entry point: `waitress-serve wsgi:app`, `flask --app wsgi ...`, or `python wsgi.py`."""
+"""Entry point: `python wsgi.py`, `flask --app wsgi ...`, or `waitress-serve wsgi:app`."""
 import sys
 
 from aiteni import ConfigError, create_app
@@ -10,8 +10,9 @@ except ConfigError as error:
 
 
 if __name__ == "__main__":
-    import waitress
+    from aiteni import serving
 
-    import config
-
-    waitress.serve(app, host=config.HOST, port=config.PORT, threads=config.THREADS, ident="aiteni")
+    try:
+        serving.serve(app)
+    except ConfigError as error:
+        sys.exit(f"aiteni refuses to start: {error}")

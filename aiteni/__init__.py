@@ -1,11 +1,14 @@
 """aiteni: the backend of the NTRP self-rating WeChat mini-program."""
+import logging
 from pathlib import Path
 
 import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(RuntimeError):
@@ -13,32 +16,40 @@ class ConfigError(RuntimeError):
 
 
 def create_app(config=None):
-    """Builds the app: config.py's class for AITENI_ENV, then instance/config.py, then `config`."""
+    """Builds the app from config.py's settings (instance/config.py, environment, .env), then `config`.
+
+    Raises ConfigError, one line, for a setting it must not start with.
+    """
     import config as settings
 
     # No static folder: a JSON API has no files to serve at /static.
-    app = Flask(
-        __name__, instance_path=str(settings.INSTANCE_DIR), instance_relative_config=True, static_folder=None
-    )
-    app.config.from_object(settings.config_class())
-    app.config.from_pyfile("config.py", silent=True)
+    app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR), static_folder=None)
+    try:
+        values, notes = settings.load()
+    except settings.SettingError as error:
+        raise ConfigError(str(error)) from None
+    app.config.update(values)
     if config:
         app.config.update(config)
     app.config["JWT_SECRET"] = app.config["JWT_SECRET"] or app.config["SECRET_KEY"]
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    problem = settings.database_problem(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["ENV_NAME"] == "production":
-        problem = settings.production_problem(app.config)
-        if problem:
-            raise ConfigError(problem)
+        problem = settings.production_problem(app.config) or problem
+    if problem:
+        raise ConfigError(problem)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
 
     app.url_map.strict_slashes = False
     configure_logging(app)
+    for note in notes:
+        log.warning(note)
     register_extensions(app)
     register_blueprints(app)
     register_rate_limits(app)
     register_error_handlers(app)
     register_commands(app)
     trust_proxies(app)
+    check_database(app)
     return app
 
 
@@ -51,12 +62,28 @@ def register_extensions(app):
     # Flask-Migrate pulls in alembic, ~11 MB that a WSGI server never uses: only the
     # `flask` command (`flask db upgrade`) and the tests bind it.
     if app.testing or click.get_current_context(silent=True) is not None:
+        quiet_alembic()
         from flask_migrate import Migrate
 
         Migrate(app, database.db, directory=str(Path(app.root_path).parent / "migrations"))
     tokens.init_app(app)
     wechat.init_app(app)
     evaluation.init_app(app)
+
+
+def _migration_steps_only(record):
+    """Of alembic's INFO lines, "Running upgrade a -> b" only: not the dialect and DDL mode it found."""
+    return record.levelno > logging.INFO or str(record.msg).startswith("Running ")
+
+
+def quiet_alembic():
+    """Keeps alembic's start-up chatter out of every `flask` command's output and the info log.
+
+    Importing alembic announces each of its plugins at INFO ("setup plugin
+    alembic.autogenerate.schemas"...), so this runs before flask_migrate is imported.
+    """
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.migration").addFilter(_migration_steps_only)
 
 
 def register_blueprints(app):
@@ -94,6 +121,12 @@ def configure_logging(app):
     from .logs import configure_logging as configure
 
     configure(app)
+
+
+def check_database(app):
+    from .database import check_at_start
+
+    check_at_start(app)
 
 
 def trust_proxies(app):

@@ -1,12 +1,123 @@
-"""Binds SQLAlchemy, tunes each new connection, and runs the hot paths' write transactions."""
+"""Binds SQLAlchemy, tunes each new connection, checks the schema, and runs the hot paths' write transactions."""
+import logging
 import threading
 from contextlib import contextmanager, nullcontext
 
+import click
 import orjson
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context
+from sqlalchemy.exc import DBAPIError
 
+from . import ConfigError
+from .errors import UNAVAILABLE, ApiError
 from .extensions import db
+from .models import SCHEMA_REVISION
+
+log = logging.getLogger(__name__)
+
+UPGRADE = "run flask --app wsgi db upgrade"
+# MySQL/MariaDB error numbers: unknown database; access denied (to the database, to the user,
+# to a user MariaDB authenticates by unix socket); table does not exist; unknown column.
+NO_DATABASE, NO_TABLE, NO_COLUMN = 1049, 1146, 1054
+DENIED = {1044, 1045, 1698}
+# SQLite says the same in words (its error code is the generic SQLITE_ERROR).
+SQLITE_MISSING = ("no such table", "no such column", "has no column named")
+
+
+def not_migrated(problem):
+    """The error log's line for a database behind the code."""
+    return f"database not migrated ({problem}): {UPGRADE}"
+
+
+class NotMigrated(ApiError):
+    """A table or column this code uses is missing: 503 until the migrations have run."""
+
+    def __init__(self, problem):
+        super().__init__(503, UNAVAILABLE, cause=not_migrated(problem))
+        self.problem = problem
+
+
+def _mysql_code(error):
+    args = getattr(error.orig, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+def missing_schema(error):
+    """What the database lacks, when that is why `error` (a DBAPIError) happened; None otherwise."""
+    text = str(error.orig)
+    if _mysql_code(error) in {NO_TABLE, NO_COLUMN}:
+        return error.orig.args[1]
+    if any(words in text for words in SQLITE_MISSING):
+        return text
+    return None
+
+
+def _not_migrated_is_503(context):
+    """In a request, a missing table or column answers 503, and the error log says what to run."""
+    error = context.sqlalchemy_exception
+    problem = has_request_context() and isinstance(error, DBAPIError) and missing_schema(error)
+    if problem:
+        raise NotMigrated(problem)
+
+
+def schema_problem(connection):
+    """Why this database is not at the schema this code expects (models.SCHEMA_REVISION), or None.
+
+    One query; a database that is down raises as any query would.
+    """
+    try:
+        revision = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    except NotMigrated as error:
+        return error.problem
+    except DBAPIError as error:
+        problem = missing_schema(error)
+        if problem is None:
+            raise
+        return problem
+    if revision != SCHEMA_REVISION:
+        return f"it is at revision {revision or 'none'}, this version of aiteni needs {SCHEMA_REVISION}"
+    return None
+
+
+def _unusable(error, url):
+    """The one line a DATABASE_URL that can never work (as opposed to a server that is down) stops the start with."""
+    code = _mysql_code(error)
+    if code == NO_DATABASE:
+        return (
+            f"DATABASE_URL: database {url.database} does not exist on {url.host}:{url.port or 3306}; create it "
+            f"(CREATE DATABASE {url.database} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci), then {UPGRADE}"
+        )
+    if code in DENIED:
+        return f"DATABASE_URL: {error.orig.args[1]}: check the user, password and grants"
+    if url.get_backend_name() == "sqlite" and "unable to open database file" in str(error.orig):
+        return f"DATABASE_URL: cannot open the SQLite file {url.database}: does its folder exist, may aiteni write there?"
+    return None
+
+
+def _start_problem(engine):
+    """What is wrong with the database, as an error line, or None; ConfigError if DATABASE_URL can never work."""
+    try:
+        with engine.connect() as connection:
+            problem = schema_problem(connection)
+    except DBAPIError as error:
+        unusable = _unusable(error, engine.url)
+        if unusable:
+            raise ConfigError(unusable) from None
+        return f"database unavailable at start: {error.orig}"
+    return problem and not_migrated(problem)
+
+
+def check_at_start(app):
+    """Connects once: a DATABASE_URL that cannot work stops the start; a server down or a schema behind is logged.
+
+    Requests answer 503 until the server is back or the migrations have run.
+    `flask` commands log neither: each says what failed itself, and `db upgrade` is the fix.
+    """
+    with app.app_context():
+        problem = _start_problem(db.engine)
+    if problem and click.get_current_context(silent=True) is None:
+        log.error(problem)
 
 
 def _tune_sqlite(dbapi_connection, _record):
@@ -53,4 +164,5 @@ def init_app(app):
         sqlite = engine.dialect.name == "sqlite"
         if sqlite:
             sa.event.listen(engine, "connect", _tune_sqlite)
+        sa.event.listen(engine, "handle_error", _not_migrated_is_503)
     app.extensions["aiteni.write_lock"] = threading.Lock() if sqlite else nullcontext()

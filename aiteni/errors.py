@@ -7,7 +7,7 @@ import logging
 import math
 import time
 
-from flask import Flask
+from flask import Flask, request
 from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -35,13 +35,21 @@ HTTP_MESSAGES = {
 
 
 class ApiError(Exception):
-    """An answer for the client: HTTP status, the Chinese message it shows, optional data."""
+    """An answer for the client: HTTP status, the Chinese message it shows, optional data.
 
-    def __init__(self, status, msg, data=None):
+    `cause` is what the error log says about a 5xx or an operator fault, never
+    sent to the client (unset: the exception this one was raised while handling).
+    """
+
+    # A fault only the operator can fix (bad credentials): logged like a 5xx, whatever the status.
+    operator_fault = False
+
+    def __init__(self, status, msg, data=None, cause=None):
         super().__init__(msg)
         self.status = status
         self.msg = msg
         self.data = data
+        self.cause = cause
 
 
 class BadRequest(ApiError):
@@ -78,9 +86,31 @@ def _is_connection_error(error):
     )
 
 
+def _log_failure(status, msg, cause):
+    """The error log's one line for an answer the operator must hear about, with its cause.
+
+    The cause may carry text from outside (WeChat's reply, an exception's message): the
+    log's filter (logs.SecretMaskFilter) masks secrets in it and keeps it on one line.
+    """
+    log.error("%s %s at %s: %s", status, msg, request.endpoint, cause)
+
+
+def _cause(error):
+    """An ApiError's own cause, or else the exception it was raised while handling."""
+    if error.cause:
+        return error.cause
+    context = error.__cause__ or error.__context__
+    if context is None:
+        return "no cause given"
+    context = getattr(context, "orig", context)  # a database error: the driver's message, without SQL
+    return f"{type(context).__name__}: {context}"
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(error):
+        if error.status >= 500 or error.operator_fault:
+            _log_failure(error.status, error.msg, _cause(error))
         return error_response(error.status, error.msg, error.data)
 
     @app.errorhandler(HTTPException)
@@ -89,6 +119,8 @@ def register_error_handlers(app: Flask) -> None:
         if status not in HTTP_MESSAGES:
             # Only the contract's statuses go out (a static file's 416, say, becomes a 400).
             status = 500 if status >= 500 else 400
+        if status >= 500:
+            _log_failure(status, HTTP_MESSAGES[status], f"{type(error).__name__}: {error.description}")
         response = error_response(status, HTTP_MESSAGES[status])
         # Keep headers the exception carries (405's Allow, 429's Retry-After).
         for name, value in error.get_headers():

@@ -16,6 +16,18 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 # The largest BIGINT: ids, user ids and page numbers are checked against it before any query.
 MAX_ID = 2**63 - 1
 MYSQL_TABLE = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
+# The newest migration (migrations/versions/): the schema these models describe. The server compares
+# the database's alembic_version with it instead of loading alembic (~11 MB); a test keeps it the head.
+SCHEMA_REVISION = "a3c9e1f0b7d2"
+
+
+def identifier(length):
+    """A VARCHAR compared byte for byte, as ids and tokens must be.
+
+    The tables' utf8mb4_unicode_ci ignores letter case (two openids differing
+    only in case would be one account); SQLite always compares bytes.
+    """
+    return sa.String(length).with_variant(mysql.VARCHAR(length, collation="utf8mb4_bin"), "mysql", "mariadb")
 
 
 def utcnow() -> datetime:
@@ -37,8 +49,8 @@ class User(db.Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_username)
-    wechat_openid: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    wechat_unionid: Mapped[Optional[str]] = mapped_column(sa.String(64), index=True)
+    wechat_openid: Mapped[str] = mapped_column(identifier(64), unique=True)
+    wechat_unionid: Mapped[Optional[str]] = mapped_column(identifier(64), index=True)
     wechat_nickname: Mapped[str] = mapped_column(sa.String(64), default="")
     wechat_avatar: Mapped[str] = mapped_column(sa.String(512), default="")
     phone: Mapped[Optional[str]] = mapped_column(sa.String(16))
@@ -63,7 +75,7 @@ class LoginSession(db.Model):
     __table_args__ = (MYSQL_TABLE,)
 
     # Random, never reused: a token of a deleted user cannot match a later session.
-    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=new_session_id)
+    id: Mapped[str] = mapped_column(identifier(32), primary_key=True, default=new_session_id)
     user_id: Mapped[int] = mapped_column(
         BigId, sa.ForeignKey("aiteni_user.id", ondelete="CASCADE"), index=True
     )
@@ -81,9 +93,9 @@ class RefreshToken(db.Model):
     __tablename__ = "aiteni_refresh_token"
     __table_args__ = (MYSQL_TABLE,)
 
-    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(identifier(64), primary_key=True)
     session_id: Mapped[str] = mapped_column(
-        sa.String(32), sa.ForeignKey("aiteni_login_session.id", ondelete="CASCADE"), index=True
+        identifier(32), sa.ForeignKey("aiteni_login_session.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

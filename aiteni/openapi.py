@@ -589,8 +589,8 @@ PATHS = {
                     "type": "object", "required": ["database"], "properties": {"database": {"const": "ok"}},
                 })),
                 **_common(),
-                "503": _error(503, [UNAVAILABLE], "The database does not answer", {
-                    "type": ["object", "null"], "properties": {"database": {"const": "unavailable"}},
+                "503": _error(503, [UNAVAILABLE], "The database does not answer, or is not migrated", {
+                    "type": ["object", "null"], "properties": {"database": {"enum": ["unavailable", "not migrated"]}},
                 }),
             },
         }

@@ -1,9 +1,9 @@
 """The `service` blueprint: version and health, for monitors and deploy scripts."""
-import sqlalchemy as sa
 from flask import Blueprint
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import __version__
+from .database import not_migrated, schema_problem
 from .errors import UNAVAILABLE, ApiError
 from .evaluation import current_bank
 from .envelope import ok
@@ -19,8 +19,11 @@ def version():
 
 @bp.get("/health")
 def health():
+    """The database answers and is at this code's schema: one query, as cheap as SELECT 1."""
     try:
-        db.session.execute(sa.text("SELECT 1"))
+        problem = schema_problem(db.session)
     except SQLAlchemyError:
         raise ApiError(503, UNAVAILABLE, {"database": "unavailable"}) from None
+    if problem:
+        raise ApiError(503, UNAVAILABLE, {"database": "not migrated"}, cause=not_migrated(problem))
     return ok({"database": "ok"}, "ok")

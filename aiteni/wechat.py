@@ -2,17 +2,23 @@
 
 Login never needs an access_token, so nothing here fetches one.
 """
+import contextvars
 import hashlib
+import http.client
+import io
 import json
 import logging
 import random
 import re
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Optional
 from urllib.parse import urlencode
 
 import requests
+from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from . import ConfigError, logs
 from .errors import ApiError
@@ -20,17 +26,24 @@ from .errors import ApiError
 log = logging.getLogger(__name__)
 
 BUSY_RETRIES = 2
+# WeChat's JSON replies are a few hundred bytes: anything past this is not one, and is not read.
+MAX_REPLY_BYTES = 64 * 1024
+# How long a call waits for one of the WECHAT_CONCURRENCY slots: while WeChat answers, a burst of
+# logins queues through them; while it hangs, those turned away hold their thread only this long.
+SLOT_WAIT_SECONDS = 0.25
+
+# The deadline (time.monotonic()) of the WeChat call this thread is making, read by the socket reads.
+_deadline = contextvars.ContextVar("wechat_deadline")
 
 
 class WeChatError(ApiError):
-    """A login that WeChat refused or could not answer, as the client should hear it."""
+    """A login that WeChat refused or could not answer, as the client should hear it; `cause` is for the logs."""
 
     status = 502
     message = "微信服务暂不可用，请稍后再试"
 
-    def __init__(self, detail=""):
-        super().__init__(self.status, self.message)
-        self.detail = detail
+    def __init__(self, cause=""):
+        super().__init__(self.status, self.message, cause=f"WeChat: {cause}")
 
 
 class InvalidCode(WeChatError):
@@ -43,6 +56,7 @@ class RateLimited(WeChatError):
 
 class MisConfigured(WeChatError):
     status, message = 400, "小程序配置错误，请联系管理员"
+    operator_fault = True
 
 
 class AccountAtRisk(WeChatError):
@@ -50,6 +64,8 @@ class AccountAtRisk(WeChatError):
 
 
 class Busy(WeChatError):
+    """WeChat said -1 through every retry, or WECHAT_CONCURRENCY calls already wait on it."""
+
     status, message = 503, "微信服务繁忙，请稍后再试"
 
 
@@ -86,28 +102,94 @@ def _redact(text, secret):
     return text.replace(secret, "***") if secret else text
 
 
+class _DeadlineReader(io.RawIOBase):
+    """A socket's reads, each given only the time left before the call's deadline.
+
+    A socket timeout bounds one read: a reply trickling a byte a second never
+    trips it. Setting it to the time left before every read bounds them all.
+    """
+
+    def __init__(self, sock, deadline):
+        super().__init__()
+        self.sock = sock
+        self.deadline = deadline
+        self.file = sock.makefile("rb", buffering=0)
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("WeChat call past its deadline")
+        self.sock.settimeout(left)
+        return self.file.readinto(buffer)
+
+    def close(self):
+        self.file.close()
+        super().close()
+
+
+class _DeadlineSocket:
+    """The socket as http.client's response sees it: the file it reads is a _DeadlineReader."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def makefile(self, mode):
+        return io.BufferedReader(_DeadlineReader(self.sock, _deadline.get()))
+
+
+class _DeadlineConnection:
+    """urllib3's connection, whose responses (status line, headers, body) are read by the deadline.
+
+    http.client builds each response with `self.response_class(sock, ...)`.
+    """
+
+    def response_class(self, sock, *args, **kwargs):
+        return http.client.HTTPResponse(_DeadlineSocket(sock), *args, **kwargs)
+
+
+class _HTTPConnection(_DeadlineConnection, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_DeadlineConnection, HTTPSConnection):
+    pass
+
+
 class _OneHostAdapter(requests.adapters.HTTPAdapter):
     """requests' adapter, remembering the connection pool of the one host this client calls.
 
     The stock adapter parses the URL and rebuilds the pool's key on every request,
     about a tenth of the call's CPU. The host, TLS settings and proxy of a
-    WeChatClient never change, so neither can its pool.
+    WeChatClient never change, so neither can its pool. Its connections read
+    by the call's deadline.
     """
 
     pool = None
 
     def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
         if self.pool is None:
-            self.pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+            pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+            pool.ConnectionCls = _HTTPSConnection if pool.scheme == "https" else _HTTPConnection
+            self.pool = pool
         return self.pool
 
 
 class WeChatClient:
-    """Calls jscode2session over one keep-alive `requests.Session`."""
+    """Calls jscode2session over one keep-alive `requests.Session`.
 
-    def __init__(self, appid, secret, api_base, timeout, proxy=None):
+    Every call to WeChat goes through `_request`, within a deadline, and holds
+    one of `concurrency` slots while it waits: a hanging WeChat then ties up
+    that many server threads, not all of them.
+    """
+
+    def __init__(self, appid, secret, api_base, timeout, proxy, concurrency):
         self.appid = appid
         self.secret = secret
+        self.concurrency = concurrency
+        self.slots = threading.BoundedSemaphore(concurrency)
         url = api_base.rstrip("/") + "/sns/jscode2session"
         # Prepared once, which also checks WECHAT_API_BASE at startup: each call copies
         # it and appends its js_code (preparing it anew was a twentieth of a login's CPU).
@@ -126,37 +208,71 @@ class WeChatClient:
             self.http.proxies = {"http": proxy, "https": proxy}
 
     def code2session(self, code):
-        """Exchanges a wx.login code, retrying only while WeChat says it is busy (-1)."""
+        """Exchanges a wx.login code, retrying while WeChat says it is busy (-1), all within WECHAT_TIMEOUT."""
         if not self.appid or not self.secret:
             raise MisConfigured("appid/secret not configured")
         deadline = time.monotonic() + self.timeout
-        for attempt in range(BUSY_RETRIES + 1):
-            try:
-                return self._call_once(code, deadline)
-            except Busy:
-                backoff = 0.2 * (2**attempt) + random.uniform(0, 0.1)
-                if attempt == BUSY_RETRIES or time.monotonic() + backoff >= deadline:
-                    raise
-                time.sleep(backoff)
+        with self._slot():
+            for attempt in range(BUSY_RETRIES + 1):
+                try:
+                    return self._call_once(code, deadline)
+                except Busy:
+                    backoff = 0.2 * (2**attempt) + random.uniform(0, 0.1)
+                    if attempt == BUSY_RETRIES or time.monotonic() + backoff >= deadline:
+                        raise
+                    time.sleep(backoff)
+
+    @contextmanager
+    def _slot(self):
+        """One of the `concurrency` slots for a call waiting on WeChat; none free in SLOT_WAIT_SECONDS: Busy."""
+        if not self.slots.acquire(timeout=SLOT_WAIT_SECONDS):
+            raise Busy(f"all {self.concurrency} WECHAT_CONCURRENCY slots in use, no call made")
+        try:
+            yield
+        finally:
+            self.slots.release()
+
+    def _request(self, request, deadline):
+        """Sends a prepared request; the reply's body, all of it received before `deadline` (time.monotonic()).
+
+        Connecting, waiting and reading every byte of the reply share the time
+        left, however slowly the reply trickles in; a reply other than 200 or
+        over MAX_REPLY_BYTES is refused without reading the rest. Any of these,
+        like a network error: Unavailable.
+        """
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Unavailable("no time left before the deadline")
+        token = _deadline.set(deadline)
+        try:
+            # Session.send of a bare prepared request: the session's cookie and
+            # environment merging, which these calls never need, costs more than the rest.
+            with self.http.send(request, timeout=left, stream=True, allow_redirects=False) as response:
+                if response.status_code != 200:
+                    raise Unavailable(f"HTTP {response.status_code}")
+                body = bytearray()
+                for chunk in response.iter_content(16 * 1024):
+                    body += chunk
+                    if len(body) > MAX_REPLY_BYTES:
+                        raise Unavailable(f"reply over {MAX_REPLY_BYTES} bytes")
+                return bytes(body)
+        except requests.RequestException as error:
+            cause = _redact(f"{type(error).__name__}: {error}", self.secret)
+            if time.monotonic() >= deadline:
+                cause = f"no complete reply within WECHAT_TIMEOUT ({self.timeout:g} s): {cause}"
+            raise Unavailable(cause) from None
+        finally:
+            _deadline.reset(token)
 
     def _call_once(self, code, deadline):
         started = time.monotonic()
-        errcode, rid = None, "-"
         try:
-            try:
-                # Session.send of a bare prepared request: the session's cookie and
-                # environment merging, which this call never needs, costs more than the rest.
-                request = self.request.copy()
-                request.url += "&" + urlencode({"js_code": code})
-                response = self.http.send(request, timeout=max(deadline - started, 0.01))
-            except requests.RequestException as error:
-                raise Unavailable(_redact(f"{type(error).__name__}: {error}", self.secret)) from None
-            if response.status_code >= 400:
-                raise Unavailable(f"HTTP {response.status_code}")
+            request = self.request.copy()
+            request.url += "&" + urlencode({"js_code": code})
             try:
                 # WeChat answers text/plain, which requests' .json() would decode as Latin-1:
                 # the raw bytes let json find their UTF encoding itself.
-                body = json.loads(response.content)
+                body = json.loads(self._request(request, deadline))
             except ValueError:
                 raise Unavailable("reply is not JSON") from None
             if not isinstance(body, dict):
@@ -165,7 +281,7 @@ class WeChatClient:
             rid = _rid(body.get("errmsg"))
             if errcode:
                 known = ERRCODES.get(errcode) if isinstance(errcode, int) else None
-                raise (known or Unavailable)(f"errcode {errcode!r}")
+                raise (known or Unavailable)(f"errcode {errcode!r} rid={rid}")
             openid = body.get("openid")
             session_key = body.get("session_key")
             if not isinstance(openid, str) or not openid or not isinstance(session_key, str):
@@ -176,10 +292,7 @@ class WeChatClient:
             )
             return WeChatSession(openid, session_key, body.get("unionid") or None)
         except WeChatError as error:
-            log.warning(
-                "jscode2session failed in %.0fms: %s errcode=%s rid=%s",
-                (time.monotonic() - started) * 1000, error.detail, errcode, rid,
-            )
+            log.warning("jscode2session failed in %.0fms: %s", (time.monotonic() - started) * 1000, error.cause)
             raise
 
 
@@ -206,4 +319,5 @@ def init_app(app):
         app.config["WECHAT_API_BASE"],
         app.config["WECHAT_TIMEOUT"],
         app.config["WECHAT_PROXY"],
+        app.config["WECHAT_CONCURRENCY"],
     )

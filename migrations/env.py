@@ -3,6 +3,7 @@ from collections import Counter
 from logging.config import fileConfig
 
 from flask import current_app
+from sqlalchemy.exc import OperationalError
 
 from alembic import context
 
@@ -120,9 +121,13 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
-    connectable = get_engine()
+    try:
+        connection = get_engine().connect()
+    except OperationalError as error:
+        # Flask-Migrate prints a RuntimeError as one "Error: ..." line instead of a traceback.
+        raise RuntimeError(f"database unavailable: {error.orig}") from None
 
-    with connectable.connect() as connection:
+    with connection:
         # On SQLite a table rebuild (any batch_alter_table change SQLite cannot ALTER)
         # drops the old table, and with foreign keys on that drop deletes every row
         # referring to it through ON DELETE CASCADE: sessions, tokens, records. So the

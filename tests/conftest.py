@@ -5,6 +5,8 @@ database that the tests may wipe) they run there instead.
 """
 import os
 import shutil
+import socket
+import threading
 
 os.environ["AITENI_ENV"] = "testing"
 
@@ -107,6 +109,86 @@ class FakeWeChat:
             code = request.args["js_code"]
             answer = {"openid": f"o_{code}", "session_key": f"SK{code}sessionkey=="}
         return Response(json.dumps(answer), content_type="text/plain")
+
+
+@pytest.fixture
+def slow_wechat():
+    """A WeChat on 127.0.0.1 that answers as slowly as a bad network can; see SlowWeChat."""
+    server = SlowWeChat()
+    yield server
+    server.stop()
+
+
+class SlowWeChat:
+    """A raw socket server that paces each byte of its HTTP reply, headers included.
+
+    An HTTP server sends its headers at once; this one sends `reply` (a successful
+    jscode2session answer unless changed) as `pace(reply)` says: pairs of
+    (seconds to wait, bytes to send), a wait of None meaning silence until
+    stop(). `requests` counts the requests it received, `sent` the bytes it sent.
+    """
+
+    REPLY = b'{"openid": "o_slow", "session_key": "SKslowsessionkey=="}'
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.reply = self.REPLY
+        self.pace = lambda reply: [(0, reply)]
+        self.requests = 0
+        self.sent = 0
+        self.stopped = threading.Event()
+        self.lock = threading.Lock()
+        self.connections = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def http_reply(self):
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {len(self.reply)}\r\n\r\n"
+        return head.encode() + self.reply
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.connections.append(connection)
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection):
+        with connection:
+            try:
+                while True:  # keep-alive: one reply per request
+                    request = b""
+                    while b"\r\n\r\n" not in request:
+                        data = connection.recv(65536)
+                        if not data:
+                            return
+                        request += data
+                    with self.lock:
+                        self.requests += 1
+                    for wait, data in self.pace(self.http_reply()):
+                        if self.stopped.wait(wait):
+                            return
+                        connection.sendall(data)
+                        with self.lock:
+                            self.sent += len(data)
+            except OSError:
+                return
+
+    def stop(self):
+        self.stopped.set()
+        self.listener.close()
+        with self.lock:
+            for connection in self.connections:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
 
 @pytest.fixture

@@ -1,7 +1,19 @@
-"""The envelope and the framework's own errors, on every path."""
+"""The envelope and the framework's own errors, on every path; health on a database behind the code."""
 import json
+import re
+from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
+
+from aiteni import __version__, create_app
+from aiteni.extensions import db
+from conftest import record_body
+from mariadb import throwaway_database
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_health_queries_the_database(client):
@@ -76,3 +88,91 @@ def test_chinese_is_written_as_characters(client):
     assert "接口不存在".encode() in response.data
     assert b"\\u" not in response.data
     assert response.content_type == "application/json"
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def database_at(request, tmp_path, fake_wechat):
+    """Makes an app on a database migrated up to a revision (None: never migrated), logging into tmp_path/logs."""
+    stack = ExitStack()
+
+    def make(revision):
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'behind.db'}"
+            if revision:
+                migrate(url, revision)
+        else:
+            url = stack.enter_context(throwaway_database()).render_as_string(hide_password=False)
+            app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+            with app.app_context():
+                downgrade(revision=revision or "base")
+                if revision is None:
+                    db.session.execute(sa.text("DROP TABLE alembic_version"))
+                db.engine.dispose()
+        app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": url, "WECHAT_API_BASE": fake_wechat.base_url, "LOG_DIR": str(tmp_path / "logs")}
+        )
+        stack.callback(dispose, app)
+        return app
+
+    with stack:
+        yield make
+
+
+def migrate(url, revision):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade(revision=revision)
+        db.engine.dispose()
+
+
+def dispose(app):
+    with app.app_context():
+        db.engine.dispose()
+
+
+def error_log(tmp_path):
+    return next((tmp_path / "logs").glob("error-*.log")).read_text(encoding="utf-8")
+
+
+NOT_MIGRATED = {"code": 503, "msg": "服务暂不可用", "data": {"database": "not migrated"}}
+UNAVAILABLE = {"code": 503, "msg": "服务暂不可用"}
+PROFILE = {"code": "alice", "nickName": "张三", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}
+
+
+def test_a_database_never_migrated_answers_503_and_says_what_to_run(database_at, tmp_path):
+    """Today /api/health said ok and a login was a 500 with a traceback."""
+    app = database_at(None)
+    assert "database not migrated" in error_log(tmp_path)  # at start
+    client = app.test_client()
+    health = client.get("/api/health")
+    assert (health.status_code, health.get_json()) == (503, NOT_MIGRATED)
+    login = client.post("/api/auth/login", json=PROFILE)
+    assert (login.status_code, login.get_json()) == (503, UNAVAILABLE)
+    assert client.get("/api/version").status_code == 200  # needs no database
+    log = error_log(tmp_path)
+    assert log.count("run flask --app wsgi db upgrade") == 3 and "Traceback" not in log
+
+
+def test_a_half_migrated_database_answers_503_never_500_until_upgraded(database_at, tmp_path):
+    """Migrated to the first revision only: records lack the columns the second one adds."""
+    app = database_at("d307c70c6b5d")
+    client = app.test_client()
+    assert client.get("/api/health").get_json() == NOT_MIGRATED
+    token = client.post("/api/auth/login", json=PROFILE).get_json()["data"]["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    save = client.post("/api/evaluation/save", json=record_body(), headers=bearer)
+    assert (save.status_code, save.get_json()) == (503, UNAVAILABLE)
+    for path in ("/api/evaluation/history", "/api/user/info"):
+        assert client.get(path, headers=bearer).status_code == 200  # what needs no missing column still works
+    assert "Traceback" not in error_log(tmp_path)
+
+    with app.app_context():
+        upgrade()
+    assert client.get("/api/health").get_json()["data"] == {"database": "ok"}  # no restart needed
+    assert client.post("/api/evaluation/save", json=record_body(), headers=bearer).status_code == 200
+
+
+def test_the_version_is_the_changelogs_newest_release():
+    newest = re.search(r"^## \[(\d+\.\d+\.\d+)\]", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"), re.M)
+    assert newest.group(1) == __version__ == "1.1.0"
+    assert "MIT License" in (ROOT / "LICENSE").read_text(encoding="utf-8")

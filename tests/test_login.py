@@ -214,6 +214,7 @@ def test_session_key_and_app_secret_never_leave_the_server(app, client, fake_wec
 
 def test_concurrent_first_logins_make_one_user(app):
     """A double tap on two devices: 20 simultaneous first logins of one openid."""
+    rewire_wechat(app, WECHAT_CONCURRENCY=20)  # all 20 reach the database at once
     barrier = threading.Barrier(20)
     statuses = []
 

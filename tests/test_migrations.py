@@ -1,5 +1,6 @@
 """The migrations are the schema: they build it from nothing on SQLite and MariaDB alike."""
 import shutil
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from flask_migrate import downgrade, upgrade
 
 from aiteni import create_app
 from aiteni.extensions import db
-from aiteni.models import EvaluationRecord, LoginSession, RefreshToken, User, utcnow
+from aiteni.models import SCHEMA_REVISION, EvaluationRecord, LoginSession, RefreshToken, User, utcnow
 from conftest import TABLES, migrate, on_mysql
 from mariadb import throwaway_database
 
@@ -200,3 +201,84 @@ def test_a_migration_that_leaves_dangling_rows_fails_and_says_where(tmp_path, ca
         "Error: The schema change left rows whose foreign key points at no row: "
         "aiteni_evaluation_record (5 rows -> aiteni_user), aiteni_login_session (3 rows -> aiteni_user)"
     ) in caplog.text
+
+
+def test_the_models_name_the_newest_migration():
+    """The server compares alembic_version with SCHEMA_REVISION (it does not load alembic): a new migration bumps it."""
+    assert ScriptDirectory(str(MIGRATIONS)).get_current_head() == SCHEMA_REVISION
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def any_app(request, tmp_path, fake_wechat):
+    """The app on a migrated database of either kind."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'a.db'}"
+            migrate(url)
+        else:
+            url = stack.enter_context(throwaway_database()).render_as_string(hide_password=False)
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WECHAT_API_BASE": fake_wechat.base_url, "LOG_DIR": None})
+        yield app
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_openids_differing_only_in_case_are_two_users(any_app):
+    """On MariaDB's utf8mb4_unicode_ci they were one account: o_Alice logged in as o_alice."""
+    client = any_app.test_client()
+    profile = {"nickName": "张三", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}
+    ids = [
+        client.post("/api/auth/login", json={"code": code, **profile}).get_json()["data"]["userInfo"]["id"]
+        for code in ("alice", "Alice", "ALICE", "alice")
+    ]
+    assert ids[0] != ids[1] != ids[2] != ids[0] and ids[3] == ids[0]
+
+
+def test_ids_and_tokens_differing_only_in_case_match_nothing(any_app):
+    later = utcnow() + timedelta(days=1)
+    with any_app.app_context():
+        for row in [
+            User(id=1, wechat_openid="o_abc", wechat_unionid="u_abc"),
+            LoginSession(id="a" * 32, user_id=1, expires_at=later),
+            RefreshToken(token_hash="f" * 64, session_id="a" * 32, expires_at=later),
+        ]:
+            db.session.add(row)
+            db.session.flush()  # no relationships tell the session which row goes first
+        db.session.commit()
+        for column, value in [
+            (User.wechat_openid, "O_ABC"),
+            (User.wechat_unionid, "U_ABC"),
+            (LoginSession.id, "A" * 32),
+            (RefreshToken.token_hash, "F" * 64),
+            (RefreshToken.session_id, "A" * 32),
+        ]:
+            assert db.session.scalar(sa.select(sa.func.count()).where(column == value)) == 0, column
+            assert db.session.scalar(sa.select(sa.func.count()).where(column == value.lower())) == 1, column
+
+
+def test_the_migration_makes_identifiers_binary_on_mariadb_and_keeps_the_cascade():
+    with throwaway_database() as url:
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            collations = dict(
+                connection.execute(
+                    sa.text(
+                        "SELECT CONCAT(table_name, '.', column_name), collation_name FROM information_schema.columns "
+                        "WHERE table_schema = DATABASE() AND table_name LIKE 'aiteni%' AND data_type = 'varchar'"
+                    )
+                ).all()
+            )
+            connection.execute(sa.text("INSERT INTO aiteni_user (id, username, wechat_openid, wechat_nickname, "
+                                       "wechat_avatar, created_at, updated_at) VALUES (1, 'u', 'o', '', '', NOW(), NOW())"))
+            connection.execute(sa.text("INSERT INTO aiteni_login_session (id, user_id, created_at, last_used_at, "
+                                       "expires_at) VALUES ('s', 1, NOW(), NOW(), NOW())"))
+            connection.execute(sa.text("INSERT INTO aiteni_refresh_token (token_hash, session_id, created_at, "
+                                       "expires_at) VALUES ('t', 's', NOW(), NOW())"))
+            connection.execute(sa.text("DELETE FROM aiteni_login_session"))
+            assert connection.scalar(sa.text("SELECT COUNT(*) FROM aiteni_refresh_token")) == 0
+        engine.dispose()
+    binary = {column for column, collation in collations.items() if collation == "utf8mb4_bin"}
+    assert binary == {
+        "aiteni_user.wechat_openid", "aiteni_user.wechat_unionid", "aiteni_login_session.id",
+        "aiteni_refresh_token.token_hash", "aiteni_refresh_token.session_id",
+    }

@@ -1,6 +1,7 @@
 """The OpenAPI document: it matches the routes, it is valid, real answers conform to it, and it is served."""
 import os
 import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -225,7 +226,7 @@ def production_app_answers(tmp_path, **extra):
     """The status /api/docs and /api/openapi.json answer in a production process with `extra` settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT_", "JWT_", "SECRET_KEY", "API_DOCS"))}
     env.update(
-        AITENI_ENV="production", JWT_SECRET="p" * 40, WECHAT_APPID="wx-prod", WECHAT_APPSECRET="s" * 32,
+        AITENI_ENV="production", JWT_SECRET=secrets.token_urlsafe(48), WECHAT_APPID="wx-prod", WECHAT_APPSECRET="s" * 32,
         DATABASE_URL=f"sqlite:///{tmp_path / 'prod.db'}", LOG_DIR=str(tmp_path / "logs"),
     )
     # Empty rather than missing, so a developer's .env cannot fill them in.

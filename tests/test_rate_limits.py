@@ -1,5 +1,6 @@
 """Rate limits: login and refresh per client IP, writes per user, anonymous evaluations and the rest per IP; 429 with Retry-After."""
 import logging
+import secrets
 import time
 import uuid
 
@@ -180,7 +181,7 @@ def test_switched_off_nothing_is_limited(make_app):
 def test_production_warns_at_start_when_limits_are_off(tmp_path, caplog):
     settings = {
         "ENV_NAME": "production",
-        "JWT_SECRET": "p" * 40,
+        "JWT_SECRET": secrets.token_urlsafe(48),
         "WECHAT_APPID": "wx-prod",
         "WECHAT_APPSECRET": "s" * 32,
         "LOG_DIR": str(tmp_path / "logs"),
