@@ -108,8 +108,10 @@ def test_2000_mixed_requests_from_16_threads(soak_database, fake_wechat, tmp_pat
         "WECHAT_API_BASE": fake_wechat.base_url,
         "LOG_DIR": str(tmp_path / "logs"),
         # Limits on (their code runs under the load too) but far above what 16 threads from one IP send.
-        **{f"RATELIMIT_{name}": "1000000 per minute" for name in ("LOGIN", "REFRESH", "WRITE", "DEFAULT")},
+        **{f"RATELIMIT_{name}": "1000000 per minute" for name in ("LOGIN", "REFRESH", "WRITE", "EVALUATION", "DEFAULT")},
         "RATELIMIT_ENABLED": True,
+        # The bulkhead has tests of its own (test_wechat_resilience.py); here every thread may log in at once.
+        "WECHAT_CONCURRENCY": THREADS,
     }
     tally, lock = Counter(), threading.Lock()
     with waitress_process(settings, threads=THREADS) as base:
