@@ -1,4 +1,4 @@
-"""The question bank: one TOML file (shared/QUESTIONS.md) read into frozen objects, every field checked.
+"""The question bank: one TOML file (docs/questions-spec.md) read into frozen objects, every field checked.
 
 `load(path)` raises `BankError` with one line naming the file and its first
 flaw; `read(path)` lists them all (for `flask questions check`). Only the
@@ -33,7 +33,7 @@ MAX_COMMENT = 500
 PLACEHOLDERS = {"level": {"level", "label"}, "advantages": {"names"}, "weaknesses": {"names"}, "advice": set()}
 TAILS = ("above", "even", "below")
 
-# Support kernels (QUESTIONS.md, Scoring 1): the spread of an answer's support around its option's level.
+# Support kernels (docs/questions-spec.md, Scoring 1): the spread of an answer's support around its option's level.
 SIGMA = 1.0
 LOCATOR_SIGMA = 0.5
 

@@ -1,4 +1,4 @@
-"""Whether a bank scores as QUESTIONS.md requires: calibrated, monotone, caps that hold.
+"""Whether a bank scores as the questionnaire spec (docs/questions-spec.md) requires: calibrated, monotone, caps that hold.
 
 The server runs `problems` at start (a small search); `flask questions check`
 runs it with a larger one and prints the calibration table.

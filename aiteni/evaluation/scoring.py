@@ -1,6 +1,6 @@
 """NTRP scoring: answers in, a Result out. Pure: no Flask, no database, no clock, no randomness.
 
-The method is the origin engine's (shared/QUESTIONS.md, Scoring), with its
+The method is the origin engine's (docs/questions-spec.md, Scoring), with its
 flaws fixed. For the answered questions q with chosen options o:
 
 1. Support. Each answer spreads weight w_q of support over the level grid
@@ -211,5 +211,5 @@ def score(bank, chosen):
 
 
 def need_advanced(bank, total):
-    """Whether a basic result invites the advanced stage (QUESTIONS.md, Scoring 7)."""
+    """Whether a basic result invites the advanced stage (docs/questions-spec.md, Scoring 7)."""
     return total >= bank.advanced_threshold and bool(bank.tier("advanced"))
