@@ -74,7 +74,7 @@ def check_questions(path):
             for level, total, rounded, required in check.calibration_table(bank, stage):
                 mark = "" if rounded == level else "  (required)" if required else "  (beyond the bank's reach)"
                 click.echo(f"  {level:.1f}  {total:6.2f}  {rounded:.1f}{mark}")
-        flaws = check.problems(bank, CHECK_SAMPLES)
+        flaws = check.problems(bank, CHECK_SAMPLES, probes=True)
     for flaw in flaws:
         click.echo(f"flaw: {flaw}", err=True)
     if flaws:

@@ -43,6 +43,16 @@ def _mysql_code(error):
     return args[0] if args and isinstance(args[0], int) else None
 
 
+# InnoDB's answers when two transactions' locks cross (1213, a deadlock) or a lock wait runs out
+# (1205): the transaction was rolled back, and running it again is the documented remedy.
+RETRYABLE = {1213, 1205}
+
+
+def is_retryable(error):
+    """Whether `error` rolled back a transaction that may simply run again."""
+    return isinstance(error, DBAPIError) and _mysql_code(error) in RETRYABLE
+
+
 def missing_schema(error):
     """What the database lacks, when that is why `error` (a DBAPIError) happened; None otherwise."""
     text = str(error.orig)

@@ -80,6 +80,14 @@ def test_questions_are_cached_by_version(client, questionnaire):
     assert again.status_code == 304 and again.data == b""
     assert client.get(QUESTIONS, headers={"If-None-Match": '"0.0.0-old"'}).status_code == 200
     assert client.get(QUESTIONS + "/").status_code == 200
+    for held in (f"W/{etag}", f'"0.0.0-old", {etag}', "*"):
+        assert client.get(QUESTIONS, headers={"If-None-Match": held}).status_code == 304, held
+
+
+def test_questions_never_answer_a_status_outside_the_contract(client):
+    """If-Match is not honoured: werkzeug's make_conditional once answered 412 with a code-200 body."""
+    response = client.get(QUESTIONS, headers={"If-Match": '"nope"'})
+    assert response.status_code == 200 and response.get_json()["code"] == 200
 
 
 def test_config_describes_levels_and_dimensions(client, questionnaire):
@@ -192,6 +200,14 @@ def test_other_basic_answers_or_an_old_record_start_a_new_record(app, client, au
     assert records_stored(app) == 4
 
 
+def test_a_full_completes_the_record_of_its_basic_answers_not_just_the_newest(client, auth, questionnaire):
+    headers = auth.headers()
+    basic_questions, advanced = questionnaire["basic_questions"], pick(questionnaire["advanced_questions"], 2)
+    first = evaluate(client, BASIC, pick(basic_questions, 1), headers)["record_id"]
+    evaluate(client, BASIC, pick(basic_questions, 4), headers)
+    assert evaluate(client, FULL, pick(basic_questions, 1) | advanced, headers)["record_id"] == first
+
+
 def test_a_full_never_completes_someone_elses_record(client, auth, questionnaire):
     alice, bob = auth.headers("alice"), auth.headers("bob")
     basic_answers = pick(questionnaire["basic_questions"], 3)
@@ -298,6 +314,49 @@ def test_two_concurrent_fulls_for_one_basic_record_end_with_one_record(database_
         assert {r["stage"] for r in history["records"]} == {"full"}
 
 
+def released_together(calls):
+    """Runs the callables at the same moment, each on its own thread; their results in order."""
+    gate, results = threading.Barrier(len(calls)), [None] * len(calls)
+
+    def run(i):
+        gate.wait()
+        results[i] = calls[i]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_concurrent_fulls_with_no_record_to_complete_are_all_saved(database_url, fake_wechat, tmp_path):
+    """On MariaDB, FOR UPDATE over an empty range took gap locks and two INSERTs deadlocked: saves were lost."""
+    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "WECHAT_API_BASE": fake_wechat.base_url,
+                "LOG_DIR": str(tmp_path / "logs")}
+    with waitress_process(settings) as base:
+        questionnaire = requests.get(base + QUESTIONS, timeout=5).json()["data"]
+        body = {"answers": pick(questionnaire["basic_questions"] + questionnaire["advanced_questions"], 3)}
+        players = []
+        for n in range(4):
+            login = requests.post(base + "/api/auth/login", timeout=5, json={
+                "code": f"player{n}", "nickName": "球友", "avatarUrl": "https://mmbiz.qpic.cn/a.png"})
+            players.append({"Authorization": "Bearer " + login.json()["data"]["token"]})
+
+        def full(headers):
+            return lambda: requests.post(base + FULL, json=body, headers=headers, timeout=10).json()["data"]
+
+        for _ in range(10):
+            results = released_together([full(headers) for headers in players])
+            assert all(result["saved_to_cloud"] for result in results)
+        # One player twice at once, with nothing to complete: one record, both answers naming it.
+        twice = released_together([full(players[0]), full(players[0])])
+        assert twice[0]["record_id"] == twice[1]["record_id"] is not None
+        for headers in players:
+            history = requests.get(base + HISTORY, headers=headers, timeout=5).json()["data"]
+            assert history["total"] == 1
+
+
 # --- the shipped client's whole flow ---------------------------------------------------------
 
 
@@ -327,6 +386,32 @@ def test_the_shipped_clients_flow_over_http(client, auth):
     assert positions == sorted(positions)
     assert list(record["dimension_scores"]) == [k for k in order if k in record["dimension_scores"]]
     assert record["dimension_comments"] and record["summary_text"] and record["level_label"]
+
+
+REFUSE_UPDATES = {
+    "sqlite": "CREATE TRIGGER refuse BEFORE UPDATE ON aiteni_evaluation_record BEGIN SELECT RAISE(ABORT, 'no'); END",
+    "mysql": "CREATE TRIGGER refuse BEFORE UPDATE ON aiteni_evaluation_record FOR EACH ROW "
+             "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'no'",
+}
+
+
+def test_a_failed_save_of_a_resumed_advanced_stage_still_scores_the_basic_answers(app, client, auth, questionnaire):
+    """The record to complete is found, then the database refuses the write: the merged result all the same."""
+    headers = auth.headers()
+    basic_answers, advanced = pick(questionnaire["basic_questions"], 5), pick(questionnaire["advanced_questions"], 4)
+    evaluate(client, BASIC, basic_answers, headers)
+    with app.app_context():
+        db.session.execute(sa.text(REFUSE_UPDATES[db.engine.dialect.name]))
+        db.session.commit()
+    try:
+        resumed = evaluate(client, FULL, advanced, headers)
+    finally:
+        with app.app_context():
+            db.session.execute(sa.text("DROP TRIGGER refuse"))
+            db.session.commit()
+    assert resumed["saved_to_cloud"] is False and resumed["record_id"] is None
+    merged = evaluate(client, FULL, basic_answers | advanced)
+    assert (resumed["total_level"], resumed["dimension_scores"]) == (merged["total_level"], merged["dimension_scores"])
 
 
 def test_a_save_that_fails_still_answers_the_result(app, client, auth, questionnaire, caplog):

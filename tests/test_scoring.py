@@ -138,14 +138,17 @@ def test_a_gaussian_away_from_the_edges_is_centred_on_its_level():
 
 
 def test_a_lopsided_player_is_pulled_down_by_at_most_one_level():
-    """Strong everywhere but in one dimension: below the consistent player, never by more than 1.0."""
+    """Strong everywhere but in one uncapped dimension: below their level, by no more than the weak answer's
+    weight in the mean plus the pull's 1.0."""
     strong = consistent(STAGES["basic"], 5.0)
-    weak_question = next(q for q in STAGES["basic"] if q.dimension == "serve")
-    lopsided = {**strong, weak_question.id: weak_question.options[0]}
-    weak_cap = weak_question.options[0].cap or 7.0
-    total = result(lopsided)["total_level"]
-    assert total < 5.0
-    assert total >= min(weak_cap, 5.0 - 1.0 - 0.5)
+    weak_question = next(q for q in STAGES["basic"] if q.dimension == "net")
+    weak = weak_question.options[0]
+    assert weak.cap is None
+    total = result({**strong, weak_question.id: weak})["total_level"]
+    unpulled = result({**{q: o for q, o in strong.items() if q != weak_question.id}})["total_level"]
+    share = weak_question.weight / sum(q.weight for q in STAGES["basic"])
+    assert total < unpulled - share * (5.0 - weak.level) - 0.5  # more than the weak answer's share of the mean
+    assert total >= 5.0 - share * (5.0 - weak.level) - 1.0 - 0.25
 
 
 def test_advantages_and_weaknesses_stand_out_from_the_mean():

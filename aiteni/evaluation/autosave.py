@@ -1,11 +1,11 @@
 """Scoring a questionnaire and, for a signed-in player, keeping it as their record (API.md, Evaluation).
 
-A /basic adds a record. A /full completes the player's latest record of the
-last 24 hours instead of adding a second one, when its basic answers are the
-ones sent, or when only advanced answers are sent (a resumed advanced stage):
-then the stored basic answers are merged in. Two /full calls racing for the
-same record both end on that record: the completed record still has the same
-basic answers, so the later call completes it again rather than adding one.
+A /basic adds a record. A /full completes one of the player's records of the
+last 24 hours instead of adding a second one: the newest whose basic answers
+are the ones sent, or, when only advanced answers are sent (a resumed advanced
+stage), the newest that has basic answers, which are then merged in. A
+completed record keeps its basic answers, so a /full sent twice, or two racing,
+end on the same record.
 """
 import logging
 from datetime import timedelta
@@ -22,9 +22,13 @@ from .store import BAD_RECORD, INSERT, RECORDS
 log = logging.getLogger(__name__)
 
 COMPLETION_WINDOW = timedelta(hours=24)
+# How many of the newest records a /full may complete: a player takes a few questionnaires a day.
+CANDIDATES = 10
+# A save that InnoDB rolled back as a deadlock runs again, and then sees the row its rival wrote.
+SAVE_ATTEMPTS = 3
 
-# FOR UPDATE: on MariaDB a racing /full waits here and then sees the completed record.
-_LATEST = (
+# FOR UPDATE: on MariaDB a racing /full waits for the rows it may complete.
+_RECENT = (
     sa.select(RECORDS.c.id, RECORDS.c.answers)
     .where(
         RECORDS.c.user_id == sa.bindparam("uid"),
@@ -32,23 +36,27 @@ _LATEST = (
         RECORDS.c.created_at >= sa.bindparam("since"),
     )
     .order_by(RECORDS.c.created_at.desc(), RECORDS.c.id.desc())
-    .limit(1)
+    .limit(CANDIDATES)
     .with_for_update()
 )
 _COMPLETE = RECORDS.update().where(RECORDS.c.id == sa.bindparam("rid"))
+_FIELDS = ("total_level", "rounded_level", "level_label", "dimension_scores", "dimension_comments",
+           "advantages", "weaknesses", "summary_text", "stage", "questions_version")
 
 
 def _basic(bank, chosen):
-    return {q: option.id for q, option in chosen.items() if bank.questions[q].tier == "basic"}
+    return {q: option for q, option in chosen.items() if bank.questions[q].tier == "basic"}
 
 
-def _completion(bank, stored_answers, chosen):
-    """The answers a /full scores when it completes a record holding `stored_answers`; None if it does not."""
-    stored = scoring.valid_answers(bank, stored_answers or {})
-    sent_basic = _basic(bank, chosen)
-    if sent_basic and sent_basic != _basic(bank, stored):
-        return None
-    return {q: o for q, o in stored.items() if bank.questions[q].tier == "basic"} | chosen
+def _completion(connection, bank, user_id, chosen):
+    """(id of the record a /full completes, the answers it then scores); (None, chosen) for a new record."""
+    sent = _basic(bank, chosen)
+    rows = connection.execute(_RECENT, {"uid": user_id, "since": utcnow() - COMPLETION_WINDOW})
+    for row in rows:
+        stored = _basic(bank, scoring.valid_answers(bank, row.answers or {}))
+        if stored and (stored == sent or not sent):
+            return row.id, scoring.in_bank_order(bank, {**stored, **chosen})
+    return None, chosen
 
 
 def _result(bank, stage, chosen, record_id):
@@ -62,11 +70,15 @@ def _result(bank, stage, chosen, record_id):
     return result
 
 
-def _columns(bank, chosen, result):
-    fields = ("total_level", "rounded_level", "level_label", "dimension_scores", "dimension_comments",
-              "advantages", "weaknesses", "summary_text", "stage", "questions_version")
-    ordered = {q: chosen[q].id for q in bank.questions if q in chosen}
-    return {**{name: result[name] for name in fields}, "answers": ordered}
+def _write(connection, user_id, target, scored, result):
+    """Stores `result` as a new record, or over record `target`; sets its `record_id`."""
+    values = {name: result[name] for name in _FIELDS}
+    values |= {"user_id": user_id, "answers": {q: option.id for q, option in scored.items()}}
+    if target is None:
+        result["record_id"] = connection.execute(INSERT, values).inserted_primary_key[0]
+    else:
+        connection.execute(_COMPLETE, {"rid": target, **values})
+    result["saved_to_cloud"] = True
 
 
 def evaluate(bank, stage, answers, user_id=None):
@@ -81,23 +93,17 @@ def evaluate(bank, stage, answers, user_id=None):
         raise BadRequest(BAD_RECORD)
     if user_id is None:
         return _result(bank, stage, chosen, None)
-    try:
-        with database.write_transaction() as connection:
-            target, scored = None, chosen
-            if stage == "full":
-                latest = connection.execute(_LATEST, {"uid": user_id, "since": utcnow() - COMPLETION_WINDOW}).first()
-                merged = latest and _completion(bank, latest.answers, chosen)
-                if merged:
-                    target, scored = latest.id, merged
-            result = _result(bank, stage, scored, target)
-            values = {"user_id": user_id, **_columns(bank, scored, result)}
-            if target is None:
-                result["record_id"] = connection.execute(INSERT, values).inserted_primary_key[0]
-            else:
-                connection.execute(_COMPLETE, {"rid": target, **values})
-    except SQLAlchemyError as error:
-        # Including a user deleted a moment ago: the answers are scored all the same.
-        log.error("evaluation not saved for user %s: %s", user_id, getattr(error, "orig", error))
-        return _result(bank, stage, chosen, None)
-    result["saved_to_cloud"] = True
-    return result
+    scored = chosen
+    for attempt in range(1, SAVE_ATTEMPTS + 1):
+        try:
+            with database.write_transaction() as connection:
+                target, scored = _completion(connection, bank, user_id, chosen) if stage == "full" else (None, chosen)
+                result = _result(bank, stage, scored, target)
+                _write(connection, user_id, target, scored, result)
+            return result
+        except SQLAlchemyError as error:
+            if attempt < SAVE_ATTEMPTS and database.is_retryable(error):
+                continue
+            # Including a user deleted a moment ago: the answers are scored all the same.
+            log.error("evaluation not saved for user %s: %s", user_id, getattr(error, "orig", error))
+            return _result(bank, stage, scored, None)

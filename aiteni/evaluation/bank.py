@@ -174,6 +174,7 @@ class _Reader:
         return value
 
     def template(self, value, where, allowed):
+        """A sentence with {placeholders}: filled in here once, so a format the server cannot fill is a flaw."""
         value = self.text(value, where)
         try:
             fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
@@ -182,6 +183,11 @@ class _Reader:
             return value
         if fields - allowed:
             self.flaw(f"{where}: unknown placeholder(s) {', '.join(sorted(fields - allowed))}")
+            return value
+        try:
+            value.format(**dict.fromkeys(allowed, "3.5"))
+        except (ValueError, KeyError, IndexError, AttributeError):
+            self.flaw(f"{where}: a placeholder is written in a form the server cannot fill in ({{name}} only)")
         return value
 
     def bands(self, value, where, max_length=None):
@@ -301,7 +307,7 @@ def _read_questions(reader, specs, dimensions):
         if dimension not in dimensions:
             reader.flaw(f"{where}: dimension {dimension!r} has no [dimensions.{dimension}] table")
         if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 < weight <= 100:
-            reader.flaw(f"{where}: weight must be a number above 0")
+            reader.flaw(f"{where}: weight must be a number above 0, at most 100")
             weight = 1.0
         text = reader.text(spec.get("text"), f"{where} text", plain=True)
         options = _read_options(reader, question_id, spec.get("options"), seen_ids)

@@ -1,16 +1,18 @@
 """Whether a bank scores as the questionnaire spec (docs/questions-spec.md) requires: calibrated, monotone, caps that hold.
 
-The server runs `problems` at start (a small search); `flask questions check`
-runs it with a larger one and prints the calibration table.
+The server runs `problems` at start (a small random search); `flask questions
+check` adds the probes and a larger search, and prints the calibration table.
 """
 import random
 
 from .bank import GRID
-from .scoring import dimension_scores, round_half, total_level
+from .scoring import levels, round_half, score
 
 # Calibration is required from 1.5 to 5.5, and above where the answered questions' options reach.
 REQUIRED_FROM, REQUIRED_TO = 1.5, 5.5
 STAGES = ("basic", "full")
+# A search stops once it has this many flaws to show.
+ENOUGH = 5
 
 
 def stage_questions(bank, stage):
@@ -20,16 +22,20 @@ def stage_questions(bank, stage):
 
 def level_of(bank, chosen):
     """total_level of {question id: Option}, 2 decimals."""
-    return round(total_level(bank, chosen, dimension_scores(bank, chosen)), 2)
+    return levels(bank, chosen)[1]
 
 
 def calibration_table(bank, stage):
-    """[(L, total_level, rounded_level, required)] of the consistent player at each grid level L."""
+    """[(L, total_level, rounded_level, required)] of the consistent player at each grid level L.
+
+    Each row is scored whole, comments and summary included, so a text the
+    server cannot build fails here, at start, rather than in a request.
+    """
     questions = stage_questions(bank, stage)
     top = max(option.level for q in questions for option in q.options)
     rows = []
     for i, level in enumerate(GRID):
-        total = level_of(bank, {q.id: q.consistent[i] for q in questions})
+        total = score(bank, {q.id: q.consistent[i] for q in questions})["total_level"]
         required = REQUIRED_FROM <= level <= max(REQUIRED_TO, top)
         rows.append((level, total, round_half(total), required))
     return rows
@@ -43,42 +49,62 @@ def reachable(bank, stage):
     return round_half(weakest), round_half(strongest)
 
 
-def search_flaws(bank, samples, seed=0):
-    """Monotonicity and caps over `samples` random answer sets (any non-empty subset), seeded.
+def _answers(chosen):
+    return ",".join(option.id for option in chosen.values())
 
-    For each set, every answer is moved one option stronger: the total must
-    not drop, and no total may exceed a chosen option's cap.
-    """
+
+def _step_flaws(bank, chosen):
+    """Each answer of `chosen` moved one option stronger must not lower the total; no cap may be exceeded."""
+    total = level_of(bank, chosen)
+    caps = [o.cap for o in chosen.values() if o.cap is not None]
+    found = []
+    if caps and total > min(caps):
+        found.append(f"a cap does not hold: {_answers(chosen)} scores {total} above cap {min(caps)}")
+    for question_id, option in chosen.items():
+        options = bank.questions[question_id].options
+        position = options.index(option)
+        if position + 1 < len(options) and level_of(bank, {**chosen, question_id: options[position + 1]}) < total:
+            found.append(f"not monotone: {options[position + 1].id} instead of {option.id} "
+                         f"lowers {_answers(chosen)} from {total}")
+    return found
+
+
+def search_flaws(bank, samples, seed=0):
+    """Monotonicity and caps over `samples` random answer sets (any non-empty subset), seeded."""
     rng = random.Random(seed)
     questions = list(bank.questions.values())
     found = []
     for _ in range(samples):
         answered = rng.sample(questions, rng.randint(1, len(questions)))
-        chosen = {q.id: rng.choice(q.options) for q in answered}
-        total = level_of(bank, chosen)
-        caps = [o.cap for o in chosen.values() if o.cap is not None]
-        if caps and total > min(caps):
-            found.append(f"a cap does not hold: {_answers(chosen)} scores {total} above cap {min(caps)}")
-        for question in answered:
-            position = question.options.index(chosen[question.id])
-            if position + 1 < len(question.options):
-                stronger = {**chosen, question.id: question.options[position + 1]}
-                if level_of(bank, stronger) < total:
-                    found.append(
-                        f"not monotone: {question.options[position + 1].id} instead of "
-                        f"{chosen[question.id].id} lowers {_answers(chosen)} from {total}"
-                    )
-        if len(found) >= 5:
+        found += _step_flaws(bank, {q.id: rng.choice(q.options) for q in answered})
+        if len(found) >= ENOUGH:
             break
     return found
 
 
-def _answers(chosen):
-    return ",".join(option.id for option in chosen.values())
+def probe_flaws(bank):
+    """Monotonicity and caps where random sets rarely land: near a consistent, the weakest or the strongest player.
+
+    Each stage's backgrounds (every consistent player, all weakest, all
+    strongest) with one answer set to each of its options in turn.
+    """
+    found = []
+    for stage in STAGES:
+        questions = stage_questions(bank, stage)
+        backgrounds = [{q.id: q.consistent[i] for q in questions} for i in range(len(GRID))]
+        backgrounds += [{q.id: q.options[0] for q in questions}, {q.id: q.options[-1] for q in questions}]
+        unique = {tuple(o.id for o in background.values()): background for background in backgrounds}
+        for background in unique.values():
+            for question in questions:
+                for option in question.options:
+                    found += _step_flaws(bank, {**background, question.id: option})
+                    if len(found) >= ENOUGH:
+                        return found
+    return found
 
 
-def problems(bank, samples):
-    """Every scoring flaw found: calibration rows off, then what the search found."""
+def problems(bank, samples, probes=False):
+    """Every scoring flaw found: calibration rows off, then what the probes and the search found."""
     found = []
     for stage in STAGES:
         for level, total, rounded, required in calibration_table(bank, stage):
@@ -86,4 +112,6 @@ def problems(bank, samples):
                 found.append(
                     f"not calibrated: a consistent {level:.1f} player ({stage}) is rated {rounded:.1f} (total {total})"
                 )
+    if probes:
+        found += probe_flaws(bank)
     return found + search_flaws(bank, samples)

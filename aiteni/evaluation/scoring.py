@@ -6,7 +6,10 @@ flaws fixed. For the answered questions q with chosen options o:
 1. Support. Each answer spreads weight w_q of support over the level grid
    1.0–7.0 (13 levels): a Gaussian around the option's level, σ 1.0 (a
    `locator` option σ 0.5; a `floor` option none below its level), each
-   kernel normalised to unit mass on the grid (`bank.kernel_mean`).
+   kernel normalised to unit mass on the grid (`bank.kernel_mean`). The
+   origin also weighed a locator answer 1.2 times: the weight then changed
+   with the option chosen, and a stronger option could lower the total, so
+   a question's weight is its own whatever the answer.
 2. Base level: the support-weighted mean of the grid, Σ w_q·mean(o) / Σ w_q.
 3. Calibration. The base is mapped, piecewise linearly, through the bases of
    the consistent players of the same questions: the player who picks, in
@@ -66,7 +69,12 @@ def valid_answers(bank, answers):
         option = bank.options.get(option_id)
         if question is not None and option is not None and option in question.options:
             chosen[question_id] = option
-    return chosen
+    return in_bank_order(bank, chosen)
+
+
+def in_bank_order(bank, chosen):
+    """{question id: Option} in the bank's order, whatever the request's: sums of floats depend on order."""
+    return {question_id: chosen[question_id] for question_id in bank.questions if question_id in chosen}
 
 
 class _Curve:
@@ -151,6 +159,12 @@ def total_level(bank, chosen, scores):
     return min([level - pull, *caps])
 
 
+def levels(bank, chosen):
+    """(dimension scores, total_level to 2 decimals) of a non-empty {question id: Option}."""
+    scores = dimension_scores(bank, chosen)
+    return scores, round(total_level(bank, chosen, scores), 2)
+
+
 def _distinct(scores):
     """(advantages, weaknesses): the most distinct dimensions first, the display order on a tie."""
     mean = sum(scores.values()) / len(scores)
@@ -180,7 +194,7 @@ def _summary(bank, rounded, label, advantages, weaknesses):
         sentences.append(bank.summary["advantages"].format(names=names(advantages)))
     if weaknesses:
         sentences.append(bank.summary["weaknesses"].format(names=names(weaknesses)))
-        sentences.append(bank.summary["advice"])
+        sentences.append(bank.summary["advice"].format())
     sentences.append(band_text(bank.encouragement, rounded))
     return "".join(sentences)
 
@@ -193,8 +207,7 @@ def score(bank, chosen):
     dimension_scores and dimension_comments (display order), advantages,
     weaknesses, summary_text.
     """
-    scores = dimension_scores(bank, chosen)
-    total = round(total_level(bank, chosen, scores), 2)
+    scores, total = levels(bank, chosen)
     rounded = round_half(total)
     label = bank.labels[rounded]
     advantages, weaknesses = _distinct(scores)

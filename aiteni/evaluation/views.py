@@ -37,12 +37,20 @@ def _questions_body(bank):
 
 @bp.get("/questions")
 def questions():
-    """The questionnaire; `ETag` is the bank's version, so a client holding it gets a 304."""
+    """The questionnaire; `ETag` is the bank's version, so a client holding it gets a 304.
+
+    Only If-None-Match is honoured (weakly, `*` included): werkzeug's
+    make_conditional would also answer a 412 for If-Match, a status the
+    contract does not have.
+    """
     bank = current_bank()
-    response = current_app.response_class(_questions_body(bank), mimetype="application/json")
+    fresh = request.if_none_match.contains_weak(bank.version)
+    response = current_app.response_class(None if fresh else _questions_body(bank), mimetype="application/json")
+    if fresh:
+        response.status_code = 304
     response.set_etag(bank.version)
     response.cache_control.no_cache = True
-    return response.make_conditional(request)
+    return response
 
 
 @bp.get("/config")
