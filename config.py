@@ -157,13 +157,17 @@ SETTINGS = (
     Setting("WECHAT_APPID", text, "", "mini-program AppID"),
     Setting("WECHAT_APPSECRET", text, "", "mini-program AppSecret", secret=True),
     Setting("WECHAT_API_BASE", text, "https://api.weixin.qq.com",
-            "where jscode2session is called (tests point it at a local fake)"),
-    Setting("WECHAT_TIMEOUT", seconds(0, above=True), 10.0, "seconds for one login's WeChat call, retries included"),
+            "where WeChat's API is called (tests point it at a local fake)"),
+    Setting("WECHAT_TIMEOUT", seconds(0, above=True), 10.0,
+            "seconds for one login's or phone number's WeChat call, retries included (share codes: at most 8)"),
     # Below THREADS, so a WeChat that hangs cannot take every thread (issue 15).
     Setting("WECHAT_CONCURRENCY", whole(1), 4,
             "requests of one process waiting on WeChat at once; more are turned away (503) within 0.25 s"),
     Setting("WECHAT_PROXY", text, "", "an HTTP(S) proxy to reach WeChat through; HTTPS_PROXY is not read"),
     Setting("WECHAT_DEV_LOGIN", flag, False, "1: log in without WeChat, the code names the user; refused in production"),
+    # Production's share codes always open the release.
+    Setting("WECHAT_ENV_VERSION", one_of("release", "trial", "develop"), "trial",
+            "the version of the mini-program a share code opens outside production: release, trial or develop"),
     Setting("LOG_DIR", text, "logs", "daily info- and error-YYYY-MM-DD.log files (relative to the repo, or absolute)"),
     Setting("LOG_LEVEL", log_level, "INFO", "DEBUG, INFO, WARNING, ERROR or CRITICAL"),
     Setting("QUESTIONS_FILE", text, None, "a TOML question bank; unset: the one shipped in aiteni/evaluation/"),
@@ -177,6 +181,8 @@ SETTINGS = (
     Setting("RATELIMIT_REFRESH", rate_limit, "30 per minute", "refresh, per client IP"),
     Setting("RATELIMIT_WRITE", rate_limit, "60 per minute", "every write and a signed-in evaluation, per user"),
     Setting("RATELIMIT_EVALUATION", rate_limit, "30 per minute", "evaluations without a valid token, per client IP"),
+    Setting("RATELIMIT_QRCODE", rate_limit, "10 per minute",
+            "share codes (/api/generate_qrcode), per client IP, on top of RATELIMIT_DEFAULT"),
     Setting("RATELIMIT_DEFAULT", rate_limit, "600 per minute", "every other endpoint, per client IP"),
     Setting("PROXY_FIX_X_FOR", whole(0), 0, "trusted proxies in front (nginx: 1), so limits and logs see the client's IP"),
     # Production's default is 0 (ProductionConfig.defaults).

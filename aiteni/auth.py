@@ -6,11 +6,12 @@ from . import logs, sessions, tokens, users
 from .envelope import ok
 from .errors import BadRequest
 from .inputs import json_body
-from .wechat import InvalidCode
+from .wechat import InvalidCode, InvalidPhoneCode
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
 
 NO_CODE = "缺少登录凭证code"
+NO_PHONE_CODE = "缺少手机号凭证code"
 
 
 @bp.post("/auth/login")
@@ -72,6 +73,20 @@ def update_user():
     """Edits nickName, phone or realName; all checked before anything is written."""
     users.update(current_user.id, json_body())
     return ok(msg="更新成功")
+
+
+@bp.post("/user/phone")
+@tokens.auth_required()
+def bind_phone():
+    """A getPhoneNumber button's code -> WeChat -> the number, kept as the user's phone."""
+    code = json_body().get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise BadRequest(NO_PHONE_CODE)
+    if len(code) > 128:
+        raise InvalidPhoneCode("code longer than 128 characters")
+    phone = current_app.extensions["wechat"].phone_number(code)
+    users.set_phone(current_user.id, phone)
+    return ok({"phone": phone}, "绑定成功")
 
 
 @bp.delete("/user")

@@ -11,6 +11,8 @@ from .extensions import db
 
 # MySQL's DATETIME keeps whole seconds unless asked; ordering and expiry need more.
 UTCDateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+# MySQL's BLOB holds 64 KB; a mini-program code at 1280 px can be larger (MEDIUMBLOB: 16 MB).
+Image = sa.LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb")
 # SQLite only auto-increments an INTEGER PRIMARY KEY.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 # The largest BIGINT: ids, user ids and page numbers are checked against it before any query.
@@ -18,7 +20,7 @@ MAX_ID = 2**63 - 1
 MYSQL_TABLE = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
 # The newest migration (migrations/versions/): the schema these models describe. The server compares
 # the database's alembic_version with it instead of loading alembic (~11 MB); a test keeps it the head.
-SCHEMA_REVISION = "a3c9e1f0b7d2"
+SCHEMA_REVISION = "c41f7d2e9a58"
 
 
 def identifier(length):
@@ -128,3 +130,43 @@ class EvaluationRecord(db.Model):
     stage: Mapped[str] = mapped_column(sa.String(8), default="saved", server_default="saved")
     # The bank that scored it; NULL for saved records.
     questions_version: Mapped[Optional[str]] = mapped_column(sa.String(32))
+
+
+class WeChatAccessToken(db.Model):
+    """The mini-program's access token: one row per AppID, the one token of every process and host.
+
+    `renewing_until` is the lease of the one caller renewing it, taken with a
+    compare-and-set UPDATE; `forced_at` is the last forced renewal, which WeChat
+    allows 20 times a day, 30 s apart.
+    """
+
+    __tablename__ = "aiteni_wechat_access_token"
+    __table_args__ = (MYSQL_TABLE,)
+
+    appid: Mapped[str] = mapped_column(identifier(64), primary_key=True)
+    # WeChat asks for room for 512 characters.
+    token: Mapped[Optional[str]] = mapped_column(identifier(512))
+    expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    renewing_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    forced_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class WeChatShareCode(db.Model):
+    """A mini-program code made for a share poster, kept for good: the same share again costs WeChat nothing.
+
+    A row without `image` is a claim: one request is asking WeChat for the code
+    until `claimed_until`, and the others wait for it.
+    """
+
+    __tablename__ = "aiteni_wechat_share_code"
+    __table_args__ = (MYSQL_TABLE,)
+
+    appid: Mapped[str] = mapped_column(identifier(64), primary_key=True)
+    page: Mapped[str] = mapped_column(identifier(64), primary_key=True)
+    scene: Mapped[str] = mapped_column(identifier(32), primary_key=True)
+    width: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    env_version: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    content_type: Mapped[Optional[str]] = mapped_column(sa.String(16))
+    image: Mapped[Optional[bytes]] = mapped_column(Image)
+    claimed_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

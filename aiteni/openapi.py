@@ -6,7 +6,7 @@ tests/test_openapi.py fails when a route and the document disagree.
 """
 from config import Config
 
-from . import __version__, auth, tokens, users, wechat
+from . import __version__, auth, share, tokens, users, wechat
 from .errors import BAD_JSON, HTTP_MESSAGES, UNAVAILABLE
 from .evaluation import bank, scoring, store
 from .models import MAX_ID
@@ -343,6 +343,9 @@ LOGIN_400 = [
     wechat.RateLimited.message, wechat.MisConfigured.message,
 ]
 
+WECHAT_502 = "WeChat unreachable or answering nonsense"
+WECHAT_503 = "WeChat busy (-1) or over a quota (45009, 45011), or the database down"
+
 PATHS = {
     "/api/auth/login": {
         "post": {
@@ -465,6 +468,37 @@ PATHS = {
             },
         }
     },
+    "/api/user/phone": {
+        "post": {
+            "tags": ["user"],
+            "summary": "Bind the phone number behind a getPhoneNumber button's code (kept as `phone`)",
+            "security": SECURED,
+            "requestBody": _body({
+                "type": "object",
+                "required": ["code"],
+                "properties": {"code": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": NOT_BLANK}},
+            }, {"code": "e31968a7f94cc5ee25fafc2aef2773f0bb8c3937b22520eb8ee345274d00c144"}),
+            "responses": {
+                "200": _ok("绑定成功", {
+                    "type": "object",
+                    "required": ["phone"],
+                    "properties": {"phone": {
+                        "type": "string", "pattern": r"^(1[0-9]{10}|\+[0-9]{2,15})$",
+                        "description": "Mainland numbers plain, others `+<country code><number>`",
+                    }},
+                    "additionalProperties": False,
+                }),
+                "400": _error(
+                    400, [BAD_JSON, auth.NO_PHONE_CODE, wechat.InvalidPhoneCode.message, wechat.MisConfigured.message],
+                    "Bad body, no code, WeChat refused the code (40029), or the server's WeChat settings are wrong",
+                ),
+                **_authenticated(),
+                "502": _error(502, [wechat.Unavailable.message], WECHAT_502),
+                **_common(body=True),
+                "503": _error(503, [wechat.Busy.message, UNAVAILABLE], WECHAT_503),
+            },
+        }
+    },
     "/api/user": {
         "delete": {
             "tags": ["user"],
@@ -565,6 +599,45 @@ PATHS = {
             "responses": {"200": _ok("删除成功"), **NOT_FOUND_RECORD, **_authenticated(), **_common()},
         }
     },
+    "/api/generate_qrcode": {
+        "post": {
+            "tags": ["share"],
+            "summary": "The mini-program code for a share poster: the image itself, made once and kept",
+            "requestBody": _body({
+                "type": "object",
+                "required": ["path"],
+                "properties": {
+                    "path": {
+                        "type": "string",
+                        "pattern": (
+                            f"^({share.WELCOME_PAGE}|{share.RESULT_PAGE}\\?resultId={share.RECORD_ID.pattern})$"
+                        ),
+                        "description": f"`{share.RESULT_PAGE}?resultId=<record id>` or `{share.WELCOME_PAGE}`",
+                    },
+                    "width": {"description": (
+                        f"Pixels, clamped to {share.MIN_WIDTH}-{share.MAX_WIDTH}; absent or not a number (any other "
+                        f"JSON value): {share.DEFAULT_WIDTH}"
+                    )},
+                },
+            }, {"path": f"{share.RESULT_PAGE}?resultId=7", "width": 200}),
+            "responses": {
+                "200": {
+                    "description": "The code's image (JPEG from WeChat; PNG from the dev stand-in)",
+                    "content": {
+                        "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                        "image/png": {"schema": {"type": "string", "format": "binary"}},
+                    },
+                },
+                "400": _error(
+                    400, [BAD_JSON, share.BAD_PATH, wechat.MisConfigured.message],
+                    "Body not an object, a path of another shape, or the server's WeChat settings are wrong",
+                ),
+                "502": _error(502, [wechat.Unavailable.message], WECHAT_502),
+                **_common(body=True),
+                "503": _error(503, [wechat.Busy.message, UNAVAILABLE], WECHAT_503),
+            },
+        }
+    },
     "/api/version": {
         "get": {
             "tags": ["service"],
@@ -634,7 +707,7 @@ def document():
             ),
         },
         "servers": [{"url": "/"}],
-        "tags": [{"name": name} for name in ("auth", "user", "evaluation", "service")],
+        "tags": [{"name": name} for name in ("auth", "user", "evaluation", "share", "service")],
         "paths": PATHS,
         "components": {
             "schemas": SCHEMAS,

@@ -50,6 +50,10 @@ def evaluation(view):
     return EVALUATION_SIGNED_IN(EVALUATION_ANONYMOUS(view))
 
 
+def share(view):
+    return OTHER(SHARE(view))
+
+
 def _setting(name):
     return lambda: current_app.config[name]
 
@@ -66,6 +70,8 @@ EVALUATION_ANONYMOUS = limiter.shared_limit(
     _setting("RATELIMIT_EVALUATION"), scope="evaluation", key_func=client_ip, exempt_when=lambda: _signed_in()
 )
 OTHER = limiter.shared_limit(_setting("RATELIMIT_DEFAULT"), scope="other", key_func=client_ip)
+# Share codes count per client IP on their own, on top of the default budget: each new one is a WeChat call.
+SHARE = limiter.limit(_setting("RATELIMIT_QRCODE"), key_func=client_ip)
 
 RULES = {
     "auth.login": LOGIN,
@@ -73,10 +79,12 @@ RULES = {
     "auth.logout": WRITE,
     "auth.update_user": WRITE,
     "auth.delete_user": WRITE,
+    "auth.bind_phone": WRITE,
     "records.save": WRITE,
     "records.delete": WRITE,
     "evaluation.basic": evaluation,
     "evaluation.full": evaluation,
+    "share.generate_qrcode": share,
 }
 
 

@@ -13,7 +13,9 @@ from flask_migrate import downgrade, upgrade
 
 from aiteni import create_app
 from aiteni.extensions import db
-from aiteni.models import SCHEMA_REVISION, EvaluationRecord, LoginSession, RefreshToken, User, utcnow
+from aiteni.models import (
+    SCHEMA_REVISION, EvaluationRecord, LoginSession, RefreshToken, User, WeChatAccessToken, WeChatShareCode, utcnow,
+)
 from conftest import TABLES, migrate, on_mysql
 from mariadb import throwaway_database
 
@@ -94,7 +96,8 @@ def migrations_with(tmp_path, revision, upgrade_body):
 
 
 def fill(url, users=20):
-    """Users with 3 login sessions each, 2 refresh tokens per session and 5 evaluation records."""
+    """Users with 3 login sessions each, 2 refresh tokens per session and 5 evaluation records; WeChat's
+    access token and 3 share codes."""
     later = utcnow() + timedelta(days=30)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
@@ -132,6 +135,12 @@ def fill(url, users=20):
                 for user in ids
                 for _ in range(5)
             ],
+        )
+        db.session.execute(sa.insert(WeChatAccessToken), [{"appid": "wx1", "token": "AT", "expires_at": later}])
+        db.session.execute(
+            sa.insert(WeChatShareCode),
+            [{"appid": "wx1", "page": "pages/result/result", "scene": f"resultId={n}", "width": 430,
+              "env_version": "release", "content_type": "image/png", "image": b"\x89PNG" * 100} for n in range(3)],
         )
         db.session.commit()
         db.engine.dispose()
@@ -174,6 +183,8 @@ def test_a_migration_that_rebuilds_tables_keeps_every_row(filled_database, tmp_p
         "aiteni_login_session": 60,
         "aiteni_refresh_token": 120,
         "aiteni_evaluation_record": 100,
+        "aiteni_wechat_access_token": 1,
+        "aiteni_wechat_share_code": 3,
     }
     app = create_app({"SQLALCHEMY_DATABASE_URI": filled_database})
     with app.app_context():
@@ -281,4 +292,6 @@ def test_the_migration_makes_identifiers_binary_on_mariadb_and_keeps_the_cascade
     assert binary == {
         "aiteni_user.wechat_openid", "aiteni_user.wechat_unionid", "aiteni_login_session.id",
         "aiteni_refresh_token.token_hash", "aiteni_refresh_token.session_id",
+        "aiteni_wechat_access_token.appid", "aiteni_wechat_access_token.token",
+        "aiteni_wechat_share_code.appid", "aiteni_wechat_share_code.page", "aiteni_wechat_share_code.scene",
     }

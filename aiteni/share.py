@@ -1,0 +1,132 @@
+"""The `share` blueprint: the mini-program code on the result page's share poster, each made once and kept.
+
+A code costs a WeChat call only the first time: its image is stored by
+(AppID, page, scene, width, env_version), and the first request for it claims
+its row (INSERT), so concurrent first requests, whatever their process, make
+one call while the others wait for the image.
+"""
+import logging
+import re
+import time
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app
+from sqlalchemy.exc import IntegrityError
+
+from . import logs
+from .database import write_transaction
+from .errors import BadRequest
+from .extensions import db
+from .inputs import is_number, json_body
+from .models import WeChatShareCode, utcnow
+from .wechat import CodeRequest, Unavailable
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("share", __name__, url_prefix="/api")
+
+BAD_PATH = "分享路径无效"
+RESULT_PAGE = "pages/result/result"
+WELCOME_PAGE = "pages/welcome/welcome"
+# WeChat wants a scene on every code; the welcome page reads none.
+WELCOME_SCENE = "from=share"
+# A record id as the client writes it (a JSON number): no sign, no leading zero. 18 digits keep
+# `resultId=<id>` within WeChat's 32-character scene.
+RECORD_ID = re.compile(r"[1-9][0-9]{0,17}")
+# WeChat's own default, and its bounds.
+DEFAULT_WIDTH, MIN_WIDTH, MAX_WIDTH = 430, 280, 1280
+# The client gives each try 10 s: the answer, image or error, leaves before that.
+SHARE_SECONDS = 8.0
+# How often a request waiting for another's code looks at the database again.
+POLL_SECONDS = 0.1
+
+_TABLE = WeChatShareCode.__table__
+
+
+def share_code(path, width):
+    """The code a poster asks for; 400 `分享路径无效` for any path but the result page's and the welcome page's.
+
+    The scene is the record's query, `resultId=<id>`; a missing or non-numeric
+    width is WeChat's default, 430.
+    """
+    if path == WELCOME_PAGE:
+        page, scene = WELCOME_PAGE, WELCOME_SCENE
+    else:
+        page, _, scene = path.partition("?") if isinstance(path, str) else ("", "", "")
+        name, _, record_id = scene.partition("=")
+        if (page, name) != (RESULT_PAGE, "resultId") or not RECORD_ID.fullmatch(record_id):
+            raise BadRequest(BAD_PATH)
+    width = min(max(round(width), MIN_WIDTH), MAX_WIDTH) if is_number(width) else DEFAULT_WIDTH
+    return CodeRequest(page, scene, width, path)
+
+
+@bp.post("/generate_qrcode")
+def generate_qrcode():
+    """The image itself (JPEG or PNG), never JSON: the client saves any 200 as the poster's picture."""
+    body = json_body()
+    content_type, image = _image(share_code(body.get("path"), body.get("width")))
+    return Response(image, content_type=content_type)
+
+
+def _image(code):
+    """The stored image of `code`, or the one this request or another makes now: (content type, bytes)."""
+    config = current_app.config
+    wechat = current_app.extensions["wechat"]
+    production = config["ENV_NAME"] == "production"
+    env_version = "release" if production else config["WECHAT_ENV_VERSION"]
+    key = {"appid": wechat.appid, "page": code.page, "scene": code.scene, "width": code.width,
+           "env_version": env_version}
+    where = [_TABLE.c[name] == value for name, value in key.items()]
+    deadline = time.monotonic() + min(config["WECHAT_TIMEOUT"], SHARE_SECONDS)
+    while True:
+        with db.engine.connect() as connection:
+            row = connection.execute(
+                sa.select(_TABLE.c.content_type, _TABLE.c.image).where(*where)
+            ).first()
+        if row is not None and row.image is not None:
+            logs.note(log, share_code="stored")
+            return row.content_type, row.image
+        lease = _claim(key, where, row is None, deadline)
+        if lease:
+            return _make(wechat, code, env_version, production, where, lease, deadline)
+        if time.monotonic() + POLL_SECONDS >= deadline:
+            raise Unavailable("the share code another request is making did not arrive within the deadline")
+        time.sleep(POLL_SECONDS)
+
+
+def _claim(key, where, new, deadline):
+    """Makes this request the one that asks WeChat: its lease (when the claim lapses), or None."""
+    now = utcnow()
+    # A second past the deadline of this request, which then no longer waits on WeChat.
+    lease = now + timedelta(seconds=max(0.0, deadline - time.monotonic()) + 1)
+    try:
+        with write_transaction() as connection:
+            if new:
+                connection.execute(_TABLE.insert().values(**key, claimed_until=lease, created_at=now))
+                return lease
+            # The claim of a request that died before storing the image lapses.
+            claimed = connection.execute(
+                _TABLE.update()
+                .where(*where, _TABLE.c.image.is_(None), _TABLE.c.claimed_until < now)
+                .values(claimed_until=lease)
+            ).rowcount
+    except IntegrityError:  # another request claimed it first
+        return None
+    return lease if claimed == 1 else None
+
+
+def _make(wechat, code, env_version, check_path, where, lease, deadline):
+    """Asks WeChat (or the dev stand-in) for the code and stores it; on failure drops the claim."""
+    try:
+        content_type, image = wechat.share_code(code, env_version, check_path, deadline)
+    except Exception:
+        with write_transaction() as connection:
+            connection.execute(_TABLE.delete().where(*where, _TABLE.c.claimed_until == lease))
+        raise
+    with write_transaction() as connection:
+        connection.execute(
+            _TABLE.update().where(*where).values(content_type=content_type, image=image, claimed_until=None)
+        )
+    logs.note(log, share_code="made")
+    return content_type, image
