@@ -119,6 +119,8 @@ def server_env(database_url, wechat_url, workdir, jwt_secret):
         "RATELIMIT_ENABLED": "0",
         "LOG_DIR": str(Path(workdir) / "logs"),
         "LOG_LEVEL": "INFO",
+        # As the documented systemd unit runs it (docs/deployment.md): two glibc memory pools, not one a thread.
+        "MALLOC_ARENA_MAX": "2",
     }
 
 

@@ -182,7 +182,7 @@ def test_documented_limits_are_the_ones_enforced(client, auth, contract):
     headers = auth.headers()
     basic, _ = answers(client)
     padded = basic | {f"X{i}": "X" for i in range(store.MAX_ANSWERS - len(basic))}
-    listed = [f"d{i}" for i in range(store.MAX_LISTED)]
+    listed = [f"d{i}" for i in range(store.MAX_SAVED_KEYS)]
     record = {"result": {"total_level": 3.0, "rounded_level": 3.0, "level_label": "中级",
                          "dimension_scores": {"forehand": 3.0}, "advantages": listed, "weaknesses": listed}}
     too_long = {"result": {**record["result"], "advantages": [*listed, "one more"]}}

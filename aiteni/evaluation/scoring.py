@@ -53,7 +53,7 @@ MAX_PULL = 1.0  # origin: MAX_BARREL_PENALTY
 PULL_RATE = 0.4
 PULL_SLACK = 0.5  # a dimension half a level below what is expected is ordinary
 DISTINCT = 0.3  # origin: advantages and weaknesses at ±0.3 from the dimensions' mean
-MAX_LISTED = 3
+MAX_LISTED = 3  # advantages, and weaknesses, of a Result
 TAIL_MARGIN = 0.5  # origin: a comment's tail compares the score with the rounded level at ±0.5
 
 

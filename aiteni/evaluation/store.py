@@ -15,7 +15,8 @@ NO_RECORD = "记录不存在"
 
 MAX_DIMENSIONS = 50
 MAX_ANSWERS = 200
-MAX_LISTED = 10
+# advantages or weaknesses a /save may carry (a computed Result lists at most scoring.MAX_LISTED)
+MAX_SAVED_KEYS = 10
 MAX_PAGE_SIZE = 50
 # Any page >= 1 is valid (API.md); pages past the end are empty. The bound only keeps it an int64.
 MAX_PAGE = MAX_ID
@@ -48,7 +49,7 @@ def _keys(value):
     """advantages/weaknesses: at most 10 dimension keys; [] when absent."""
     if value is None:
         return []
-    if not isinstance(value, list) or len(value) > MAX_LISTED or not all(is_text(k, 32) for k in value):
+    if not isinstance(value, list) or len(value) > MAX_SAVED_KEYS or not all(is_text(k, 32) for k in value):
         raise BadRequest(BAD_RECORD)
     return value
 
