@@ -383,6 +383,20 @@ def make_app(database_url, fake_wechat, tmp_path):
             db.engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("mariadb", marks=pytest.mark.services)])
+def each_database(request, tmp_path):
+    """A migrated database of each kind, whatever TEST_DATABASE_URL says, for tests of server processes."""
+    if request.param == "mariadb":
+        from mariadb import throwaway_database  # it imports this module
+
+        with throwaway_database() as url:
+            yield url.render_as_string(hide_password=False)
+        return
+    url = f"sqlite:///{tmp_path / 'each.db'}"
+    migrate(url)
+    yield url
+
+
 def at_once(calls):
     """Runs the callables in threads released together; their results, in order."""
     gate, results = threading.Barrier(len(calls)), [None] * len(calls)

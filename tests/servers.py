@@ -4,6 +4,7 @@
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -13,21 +14,26 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def waitress_process(settings, threads=8):
-    """Starts a server with create_app(settings); yields its base URL; stops it afterwards."""
+def waitress_process(settings, threads=8, prefix=()):
+    """Starts a server with create_app(settings); yields its base URL; stops it afterwards.
+
+    `prefix` runs the server under another command (e.g. faketime); the whole process group
+    is stopped, as such a command may not pass SIGTERM on to its child.
+    """
     process = subprocess.Popen(
-        [sys.executable, __file__, json.dumps(settings), str(threads)],
+        [*prefix, sys.executable, __file__, json.dumps(settings), str(threads)],
         cwd=ROOT,
         env={**os.environ, "AITENI_ENV": "testing"},
         stdout=subprocess.PIPE,
         text=True,
+        start_new_session=True,
     )
     try:
         port = process.stdout.readline().strip()
         assert port.isdigit(), f"server did not start (exit code {process.poll()})"
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
         process.stdout.close()
 

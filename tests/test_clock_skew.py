@@ -1,50 +1,27 @@
 """Two servers whose clocks disagree, as sibling hosts' do: tokens one issues work at the other.
 
 The issuing server runs under libfaketime (Debian package `faketime`), its clock
-1.5 s ahead; the suite needs it installed and fails, rather than skips, without it.
+1.5 s ahead. Marked `faketime`: the quick command leaves it out, .ci/run installs
+faketime and runs it; without faketime it fails, rather than skips.
 """
-import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
-from contextlib import contextmanager
 
 import jwt as pyjwt
 import pytest
 import requests
 
-import servers
 from servers import waitress_process
 
 AHEAD_SECONDS = 1.5
 PROFILE = {"nickName": "球友", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}
 
 
-@contextmanager
 def server_ahead(settings, seconds):
-    """A tests/servers.py server whose clock runs `seconds` ahead; yields its base URL."""
+    """A tests/servers.py server whose clock runs `seconds` ahead; a context manager yielding its base URL."""
     if shutil.which("faketime") is None:
         pytest.fail("the `faketime` command is missing: apt-get install -y faketime", pytrace=False)
-    process = subprocess.Popen(
-        ["faketime", "-f", f"+{seconds}s", sys.executable, servers.__file__, json.dumps(settings), "4"],
-        cwd=servers.ROOT,
-        env={**os.environ, "AITENI_ENV": "testing"},
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        port = process.stdout.readline().strip()
-        assert port.isdigit(), f"server under faketime did not start (exit code {process.poll()})"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        # faketime runs the server as its child and does not pass SIGTERM on: stop the whole group.
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
-        process.stdout.close()
+    return waitress_process(settings, threads=4, prefix=["faketime", "-f", f"+{seconds}s"])
 
 
 def post(base, path, token=None, **body):

@@ -1,6 +1,5 @@
 """The evaluation endpoints as the shipped mini-program calls them: questions, basic, full, auto-save."""
 import json
-import threading
 from datetime import timedelta
 
 import pytest
@@ -10,7 +9,7 @@ import sqlalchemy as sa
 from aiteni.evaluation import autosave
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, utcnow
-from conftest import record_body
+from conftest import at_once, record_body
 from servers import waitress_process
 
 QUESTIONS = "/api/evaluation/questions"
@@ -297,37 +296,15 @@ def test_two_concurrent_fulls_for_one_basic_record_end_with_one_record(database_
             basic_answers = pick(questionnaire["basic_questions"], trial % 6)
             requests.post(base + BASIC, json={"answers": basic_answers}, headers=headers, timeout=5)
             body = {"answers": basic_answers | pick(questionnaire["advanced_questions"], trial % 4)}
-            gate, ids = threading.Barrier(2), []
 
             def complete():
-                gate.wait()
-                ids.append(requests.post(base + FULL, json=body, headers=headers, timeout=10).json()["data"]["record_id"])
+                return requests.post(base + FULL, json=body, headers=headers, timeout=10).json()["data"]["record_id"]
 
-            racers = [threading.Thread(target=complete) for _ in range(2)]
-            for racer in racers:
-                racer.start()
-            for racer in racers:
-                racer.join()
-            assert ids[0] == ids[1]
+            first, second = at_once([complete, complete])
+            assert first == second is not None
         history = requests.get(base + HISTORY, params={"page_size": 50}, headers=headers, timeout=5).json()["data"]
         assert history["total"] == 10
         assert {r["stage"] for r in history["records"]} == {"full"}
-
-
-def released_together(calls):
-    """Runs the callables at the same moment, each on its own thread; their results in order."""
-    gate, results = threading.Barrier(len(calls)), [None] * len(calls)
-
-    def run(i):
-        gate.wait()
-        results[i] = calls[i]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_concurrent_fulls_with_no_record_to_complete_are_all_saved(database_url, fake_wechat, tmp_path):
@@ -347,10 +324,10 @@ def test_concurrent_fulls_with_no_record_to_complete_are_all_saved(database_url,
             return lambda: requests.post(base + FULL, json=body, headers=headers, timeout=10).json()["data"]
 
         for _ in range(10):
-            results = released_together([full(headers) for headers in players])
+            results = at_once([full(headers) for headers in players])
             assert all(result["saved_to_cloud"] for result in results)
         # One player twice at once, with nothing to complete: one record, both answers naming it.
-        twice = released_together([full(players[0]), full(players[0])])
+        twice = at_once([full(players[0]), full(players[0])])
         assert twice[0]["record_id"] == twice[1]["record_id"] is not None
         for headers in players:
             history = requests.get(base + HISTORY, headers=headers, timeout=5).json()["data"]

@@ -9,7 +9,6 @@ import redis
 import requests
 
 from aiteni import create_app
-from aiteni.extensions import db
 from servers import waitress_process
 from tcp_proxy import TcpProxy
 
@@ -22,27 +21,9 @@ RECORD = {
 
 
 @pytest.fixture
-def make_app(database_url, fake_wechat, tmp_path):
-    """Builds apps with rate limits on (TestingConfig has them off) and the given settings."""
-    apps = []
-
-    def make(**settings):
-        app = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": database_url,
-                "WECHAT_API_BASE": fake_wechat.base_url,
-                "LOG_DIR": str(tmp_path / "logs"),
-                "RATELIMIT_ENABLED": True,
-                **settings,
-            }
-        )
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        with app.app_context():
-            db.engine.dispose()
+def make_app(make_app):
+    """conftest's make_app with rate limits on (TestingConfig has them off)."""
+    return lambda **settings: make_app(**{"RATELIMIT_ENABLED": True, **settings})
 
 
 def login(client, code, ip="127.0.0.1"):

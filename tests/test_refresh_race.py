@@ -7,25 +7,11 @@ import requests
 
 from aiteni.sessions import REFRESH_RACE_SECONDS
 from aiteni.tokens import CLOCK_SKEW_SECONDS
-from conftest import migrate
-from mariadb import throwaway_database
 from servers import waitress_process
 
 REVOKED = {"code": 401, "msg": "登录已失效，请重新登录"}
 PROFILE = {"nickName": "球友", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}
 TRIALS = 100
-
-
-@pytest.fixture(params=["sqlite", pytest.param("mariadb", marks=pytest.mark.services)])
-def race_database(request, tmp_path):
-    """A migrated database of each kind, whatever TEST_DATABASE_URL says."""
-    if request.param == "mariadb":
-        with throwaway_database() as url:
-            yield url.render_as_string(hide_password=False)
-        return
-    url = f"sqlite:///{tmp_path / 'race.db'}"
-    migrate(url)
-    yield url
 
 
 def post(base, path, token=None, **body):
@@ -50,8 +36,8 @@ def double_refresh(base, refresh_token):
 
 
 @pytest.mark.slow
-def test_a_double_refresh_never_logs_the_user_out(race_database, fake_wechat, tmp_path):
-    settings = {"SQLALCHEMY_DATABASE_URI": race_database, "WECHAT_API_BASE": fake_wechat.base_url,
+def test_a_double_refresh_never_logs_the_user_out(each_database, fake_wechat, tmp_path):
+    settings = {"SQLALCHEMY_DATABASE_URI": each_database, "WECHAT_API_BASE": fake_wechat.base_url,
                 "LOG_DIR": str(tmp_path / "logs")}
     logged_out, first = [], None
     with waitress_process(settings) as base:

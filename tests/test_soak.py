@@ -9,8 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import migrate
-from mariadb import throwaway_database
 from servers import waitress_process
 
 THREADS = 16
@@ -88,23 +86,10 @@ class Driver:
         return self
 
 
-@pytest.fixture(params=["sqlite", pytest.param("mariadb", marks=pytest.mark.services)])
-def soak_database(request, tmp_path):
-    """A migrated database of each kind. On SQLite, logins and saves queue on the app's
-    write lock while refreshes and deletes wait on SQLite's own: neither may starve the other."""
-    if request.param == "mariadb":
-        with throwaway_database() as url:
-            yield url.render_as_string(hide_password=False)
-        return
-    url = f"sqlite:///{tmp_path / 'soak.db'}"
-    migrate(url)
-    yield url
-
-
 @pytest.mark.slow
-def test_2000_mixed_requests_from_16_threads(soak_database, fake_wechat, tmp_path):
+def test_2000_mixed_requests_from_16_threads(each_database, fake_wechat, tmp_path):
     settings = {
-        "SQLALCHEMY_DATABASE_URI": soak_database,
+        "SQLALCHEMY_DATABASE_URI": each_database,
         "WECHAT_API_BASE": fake_wechat.base_url,
         "LOG_DIR": str(tmp_path / "logs"),
         # Limits on (their code runs under the load too) but far above what 16 threads from one IP send.

@@ -6,25 +6,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import at_once, migrate
-from mariadb import throwaway_database
+from conftest import at_once
 from servers import waitress_process
 from test_share import POSTER
 
 BUSY = {"code": 503, "msg": "微信服务繁忙，请稍后再试"}
 UNAVAILABLE = {"code": 502, "msg": "微信服务暂不可用，请稍后再试"}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("mariadb", marks=pytest.mark.services)])
-def shared_database(request, tmp_path):
-    """A migrated database of each kind, whatever TEST_DATABASE_URL says."""
-    if request.param == "mariadb":
-        with throwaway_database() as url:
-            yield url.render_as_string(hide_password=False)
-        return
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
-    migrate(url)
-    yield url
 
 
 def poster(base, record=7):
@@ -33,8 +20,8 @@ def poster(base, record=7):
 
 
 @pytest.mark.slow
-def test_two_processes_share_one_token_one_code_and_the_force_quota(shared_database, fake_wechat, tmp_path):
-    settings = {"SQLALCHEMY_DATABASE_URI": shared_database, "WECHAT_API_BASE": fake_wechat.base_url,
+def test_two_processes_share_one_token_one_code_and_the_force_quota(each_database, fake_wechat, tmp_path):
+    settings = {"SQLALCHEMY_DATABASE_URI": each_database, "WECHAT_API_BASE": fake_wechat.base_url,
                 "LOG_LEVEL": "DEBUG"}
     fake_wechat.delays.update(stable_token=0.3, getwxacodeunlimit=0.3)  # long enough for the requests to overlap
     with waitress_process({**settings, "LOG_DIR": str(tmp_path / "a")}) as a, \
