@@ -172,12 +172,19 @@ def history(user_id, page, page_size):
     """One page of the user's records, newest first, with the total."""
     offset = (page - 1) * page_size
     with db.engine.connect() as connection:
-        total = connection.scalar(_COUNT, {"uid": user_id})
-        # Past the end, skip the query: a huge offset would overflow the database's integer.
-        rows = []
-        if offset < total:
-            rows = connection.execute(_HISTORY, {"uid": user_id, "limit": page_size, "offset": offset})
-        records = [_history_record(row) for row in rows]
+        rows, total = [], None
+        if offset == 0:
+            # The first page, asked for one row more: when that row is not there, the page holds
+            # every record and is its own count (most players have fewer than ten).
+            rows = connection.execute(_HISTORY, {"uid": user_id, "limit": page_size + 1, "offset": 0}).all()
+            if len(rows) <= page_size:
+                total = len(rows)
+        if total is None:
+            total = connection.scalar(_COUNT, {"uid": user_id})
+            # Past the end, skip the query: a huge offset would overflow the database's integer.
+            if offset and offset < total:
+                rows = connection.execute(_HISTORY, {"uid": user_id, "limit": page_size, "offset": offset}).all()
+        records = [_history_record(row) for row in rows[:page_size]]
     return {"total": total, "page": page, "page_size": page_size, "records": records}
 
 
