@@ -28,6 +28,18 @@ def is_text(value, max_length, min_length=1):
     return isinstance(value, str) and min_length <= len(value) <= max_length
 
 
+def text_mapping(value, max_items, value_ok, msg, required=False):
+    """A dict of at most `max_items` 1..32-character string keys whose values pass `value_ok`; {} when
+    absent and not required; 400 `msg` otherwise."""
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict) or len(value) > max_items:
+        raise BadRequest(msg)
+    if not all(is_text(k, 32) and value_ok(v) for k, v in value.items()):
+        raise BadRequest(msg)
+    return value
+
+
 def positive_int(text, maximum):
     """`text` as an int in 1..maximum, or None. Only plain digits count ("+1", "1.0" do not)."""
     if not isinstance(text, str) or not text.isascii() or not text.isdigit() or len(text) > 19:

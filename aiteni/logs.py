@@ -38,9 +38,10 @@ _MASKS = [
 # Characters that end a line for some reader or rewrite what a terminal shows: the C0 and C1
 # controls (newline, carriage return, NEL U+0085, the ESC of ANSI sequences), DEL, Unicode's
 # line and paragraph separators, and the bidirectional overrides and isolates.
-_UNSAFE_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-# The same but for the newline, which separates a traceback's lines.
-_UNSAFE_IN_BLOCK = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# A traceback keeps its newlines, which separate its lines.
+_UNSAFE_BUT_NEWLINE = r"\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_UNSAFE_IN_LINE = re.compile(f"[\n{_UNSAFE_BUT_NEWLINE}]")
+_UNSAFE_IN_BLOCK = re.compile(f"[{_UNSAFE_BUT_NEWLINE}]")
 
 
 def _escape(match):

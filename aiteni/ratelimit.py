@@ -7,7 +7,7 @@ by errors.py like every other error.
 """
 import logging
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
@@ -33,13 +33,15 @@ def user_or_ip():
     signature itself (no database): a forged token cannot spend someone
     else's budget, it only spends its sender's IP budget.
     """
-    token = bearer_token()
-    if token:
-        try:
-            return "user:" + decode_token(token)["sub"]
-        except (PyJWTError, JWTExtendedException):
-            pass
-    return "ip:" + client_ip()
+    if "rate_limit_key" not in g:  # asked up to three times a request (key, exemptions): decoded once
+        g.rate_limit_key = "ip:" + client_ip()
+        token = bearer_token()
+        if token:
+            try:
+                g.rate_limit_key = "user:" + decode_token(token)["sub"]
+            except (PyJWTError, JWTExtendedException):
+                pass
+    return g.rate_limit_key
 
 
 def _signed_in():

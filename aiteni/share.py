@@ -20,7 +20,7 @@ from .errors import BadRequest
 from .extensions import db
 from .inputs import is_number, json_body
 from .models import WeChatShareCode, utcnow
-from .wechat import CodeRequest, Unavailable
+from .wechat import POLL_SECONDS, CodeRequest, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,6 @@ RECORD_ID = re.compile(r"[1-9][0-9]{0,17}")
 DEFAULT_WIDTH, MIN_WIDTH, MAX_WIDTH = 430, 280, 1280
 # The client gives each try 10 s: the answer, image or error, leaves before that.
 SHARE_SECONDS = 8.0
-# How often a request waiting for another's code looks at the database again.
-POLL_SECONDS = 0.1
 
 _TABLE = WeChatShareCode.__table__
 

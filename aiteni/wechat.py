@@ -131,7 +131,7 @@ HINTS = {
 RENEW_AHEAD = timedelta(minutes=5)
 # WeChat allows 20 forced renewals a day, 30 s apart.
 FORCE_SPACING = timedelta(seconds=30)
-# How often a caller waiting for another's renewal looks at the database again.
+# How often a caller waiting for another's renewal (or share code) looks at the database again.
 POLL_SECONDS = 0.1
 # A renewal's lease outlives its call's deadline by this much.
 LEASE_MARGIN_SECONDS = 1.0

@@ -9,7 +9,7 @@ import math
 import re
 import string
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import ConfigError
@@ -87,7 +87,6 @@ class Dimension:
 class Bank:
     """A loaded bank. Hashed by identity, so scoring can cache per bank."""
 
-    path: str
     version: str
     advanced_threshold: float
     labels: dict[float, str]
@@ -97,10 +96,12 @@ class Bank:
     summary: dict[str, str]
     separator: str
     encouragement: tuple[Band, ...]
-    options: dict[str, Option] = field(default_factory=dict)
+    options: dict[str, Option]
+    # The questions of each tier, in the bank's order: read per request (/questions, need_advanced).
+    tiers: dict[str, tuple[Question, ...]]
 
     def tier(self, tier):
-        return [q for q in self.questions.values() if q.tier == tier]
+        return self.tiers[tier]
 
 
 def band_text(bands, value):
@@ -363,10 +364,11 @@ def read(path):
     if reader.flaws:
         return None, reader.flaws
     bank = Bank(
-        path=str(path), version=version, advanced_threshold=float(threshold), labels=labels,
+        version=version, advanced_threshold=float(threshold), labels=labels,
         dimensions=dimensions, questions=questions, tails=tails, summary=summary, separator=separator,
         encouragement=encouragement,
         options={option.id: option for question in questions.values() for option in question.options},
+        tiers={tier: tuple(q for q in questions.values() if q.tier == tier) for tier in TIERS},
     )
     return bank, []
 

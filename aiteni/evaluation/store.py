@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import database, tokens
 from ..errors import BadRequest, NotFound, Unauthorized
 from ..extensions import db
-from ..inputs import is_number, is_text, positive_int
+from ..inputs import is_number, is_text, positive_int, text_mapping
 from ..models import MAX_ID, EvaluationRecord
 
 BAD_RECORD = "评测数据格式错误"
@@ -32,17 +32,6 @@ def iso_utc(moment):
 
 def _level(value):
     return is_number(value) and 1.0 <= value <= 7.0
-
-
-def _mapping(value, max_items, value_ok, required=False):
-    """A dict of 1..32-character string keys whose values pass `value_ok`; {} when absent and optional."""
-    if value is None and not required:
-        return {}
-    if not isinstance(value, dict) or len(value) > max_items:
-        raise BadRequest(BAD_RECORD)
-    if not all(is_text(k, 32) and value_ok(v) for k, v in value.items()):
-        raise BadRequest(BAD_RECORD)
-    return value
 
 
 def _keys(value):
@@ -73,14 +62,14 @@ def validate(body):
         "total_level": float(total),
         "rounded_level": float(rounded),
         "level_label": label,
-        "dimension_scores": _mapping(result.get("dimension_scores"), MAX_DIMENSIONS, _level, required=True),
-        "dimension_comments": _mapping(
-            result.get("dimension_comments"), MAX_DIMENSIONS, lambda v: is_text(v, 500, min_length=0)
+        "dimension_scores": text_mapping(result.get("dimension_scores"), MAX_DIMENSIONS, _level, BAD_RECORD, True),
+        "dimension_comments": text_mapping(
+            result.get("dimension_comments"), MAX_DIMENSIONS, lambda v: is_text(v, 500, min_length=0), BAD_RECORD
         ),
         "advantages": _keys(result.get("advantages")),
         "weaknesses": _keys(result.get("weaknesses")),
         "summary_text": summary,
-        "answers": _mapping(body.get("answers"), MAX_ANSWERS, lambda v: is_text(v, 32)),
+        "answers": text_mapping(body.get("answers"), MAX_ANSWERS, lambda v: is_text(v, 32), BAD_RECORD),
     }
 
 
@@ -102,41 +91,18 @@ def save(user_id, body):
         raise Unauthorized(tokens.REVOKED) from None
 
 
-def as_dict(record):
-    """A record as the client reads it: a Result (API.md) with id, answers and created_at (UTC, Z).
-
-    From an ORM object or a Core row. Records from before advantages and
-    weaknesses were stored read back with empty lists.
-    """
-    return {
-        "id": record.id,
-        "record_id": record.id,
-        "total_level": record.total_level,
-        "rounded_level": record.rounded_level,
-        "level_label": record.level_label,
-        "dimension_scores": record.dimension_scores,
-        "dimension_comments": record.dimension_comments,
-        "advantages": record.advantages or [],
-        "weaknesses": record.weaknesses or [],
-        "summary_text": record.summary_text,
-        "stage": record.stage,
-        "questions_version": record.questions_version,
-        "saved_to_cloud": True,
-        "answers": record.answers,
-        "created_at": iso_utc(record.created_at),
-    }
-
-
 # History reads the JSON columns as the text orjson stored and splices it into the answer
 # (orjson.Fragment) instead of decoding it to Python and encoding it again: ten rows a page,
 # about 4 KB each, mostly comments.
 _JSON_AS_TEXT = [sa.type_coerce(RECORDS.c[name], sa.Text).label(name) for name in
                  ("dimension_scores", "dimension_comments", "advantages", "weaknesses", "answers")]
+_RECORD_COLUMNS = sa.select(
+    RECORDS.c.id, RECORDS.c.total_level, RECORDS.c.rounded_level, RECORDS.c.level_label, RECORDS.c.summary_text,
+    RECORDS.c.stage, RECORDS.c.questions_version, RECORDS.c.created_at, *_JSON_AS_TEXT,
+).where(RECORDS.c.user_id == sa.bindparam("uid"))
+_RECORD = _RECORD_COLUMNS.where(RECORDS.c.id == sa.bindparam("rid"))
 _HISTORY = (
-    sa.select(RECORDS.c.id, RECORDS.c.total_level, RECORDS.c.rounded_level, RECORDS.c.level_label,
-              RECORDS.c.summary_text, RECORDS.c.stage, RECORDS.c.questions_version, RECORDS.c.created_at,
-              *_JSON_AS_TEXT)
-    .where(RECORDS.c.user_id == sa.bindparam("uid"))
+    _RECORD_COLUMNS
     .order_by(RECORDS.c.created_at.desc(), RECORDS.c.id.desc())
     .limit(sa.bindparam("limit"))
     .offset(sa.bindparam("offset"))
@@ -145,13 +111,13 @@ _COUNT = sa.select(sa.func.count()).select_from(RECORDS).where(RECORDS.c.user_id
 _NO_KEYS = orjson.Fragment(b"[]")
 
 
-def _history_record(row):
-    """A row of _HISTORY as the client reads it: the same fields and order as `as_dict`."""
+def _record(row):
+    """A row of _RECORD_COLUMNS as the client reads it: a Result (API.md, its field order) with id, answers
+    and created_at (UTC, Z). Records from before advantages and weaknesses were kept read back with []."""
     (record_id, total, rounded, label, summary, stage, version, created,
      scores, comments, advantages, weaknesses, answers) = row
     return {
         "id": record_id,
-        "record_id": record_id,
         "total_level": total,
         "rounded_level": rounded,
         "level_label": label,
@@ -162,6 +128,7 @@ def _history_record(row):
         "summary_text": summary,
         "stage": stage,
         "questions_version": version,
+        "record_id": record_id,
         "saved_to_cloud": True,
         "answers": orjson.Fragment(answers),
         "created_at": iso_utc(created),
@@ -184,7 +151,7 @@ def history(user_id, page, page_size):
             # Past the end, skip the query: a huge offset would overflow the database's integer.
             if offset and offset < total:
                 rows = connection.execute(_HISTORY, {"uid": user_id, "limit": page_size, "offset": offset}).all()
-        records = [_history_record(row) for row in rows[:page_size]]
+        records = [_record(row) for row in rows[:page_size]]
     return {"total": total, "page": page, "page_size": page_size, "records": records}
 
 
@@ -198,14 +165,11 @@ def _record_number(record_id):
 
 def get(user_id, record_id):
     """The caller's record as the client reads it; 404 alike whether missing or someone else's."""
-    record = db.session.scalar(
-        sa.select(EvaluationRecord).where(
-            EvaluationRecord.id == _record_number(record_id), EvaluationRecord.user_id == user_id
-        )
-    )
-    if record is None:
+    with db.engine.connect() as connection:
+        row = connection.execute(_RECORD, {"rid": _record_number(record_id), "uid": user_id}).first()
+    if row is None:
         raise NotFound(NO_RECORD)
-    return as_dict(record)
+    return _record(row)
 
 
 def delete(user_id, record_id):

@@ -6,8 +6,8 @@ from flask import Blueprint, current_app, request
 
 from .. import tokens
 from ..envelope import ok
-from ..errors import BadRequest
-from ..inputs import is_text, json_body
+from ..errors import BAD_JSON
+from ..inputs import is_text, json_body, text_mapping
 from . import autosave, current_bank
 from .store import MAX_ANSWERS
 
@@ -67,12 +67,7 @@ def config():
 
 def _answers():
     """The body's `answers`: at most 200 pairs of 1–32-character strings; 400 `请求数据格式错误` otherwise."""
-    answers = json_body().get("answers")
-    if not isinstance(answers, dict) or len(answers) > MAX_ANSWERS:
-        raise BadRequest()
-    if not all(is_text(k, 32) and is_text(v, 32) for k, v in answers.items()):
-        raise BadRequest()
-    return answers
+    return text_mapping(json_body().get("answers"), MAX_ANSWERS, lambda v: is_text(v, 32), BAD_JSON, required=True)
 
 
 def _evaluate(stage):
