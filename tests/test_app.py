@@ -162,6 +162,9 @@ def test_a_half_migrated_database_answers_503_never_500_until_upgraded(database_
     bearer = {"Authorization": f"Bearer {token}"}
     save = client.post("/api/evaluation/save", json=record_body(), headers=bearer)
     assert (save.status_code, save.get_json()) == (503, UNAVAILABLE)
+    answers = {"answers": {"Q1": "Q1_A3"}}
+    evaluation = client.post("/api/evaluation/basic", json=answers, headers=bearer).get_json()["data"]
+    assert evaluation["saved_to_cloud"] is False  # the player keeps the result all the same
     history = client.get("/api/evaluation/history", headers=bearer)
     assert (history.status_code, history.get_json()) == (503, UNAVAILABLE)  # it reads the missing columns
     assert client.get("/api/user/info", headers=bearer).status_code == 200  # what needs none still works

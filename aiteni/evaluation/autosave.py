@@ -101,9 +101,10 @@ def evaluate(bank, stage, answers, user_id=None):
                 result = _result(bank, stage, scored, target)
                 _write(connection, user_id, target, scored, result)
             return result
-        except SQLAlchemyError as error:
+        # NotMigrated: database.py turns a missing column into a 503 before SQLAlchemyError is seen.
+        except (SQLAlchemyError, database.NotMigrated) as error:
             if attempt < SAVE_ATTEMPTS and database.is_retryable(error):
                 continue
             # Including a user deleted a moment ago: the answers are scored all the same.
-            log.error("evaluation not saved for user %s: %s", user_id, getattr(error, "orig", error))
+            log.error("evaluation not saved for user %s: %s", user_id, getattr(error, "orig", None) or getattr(error, "cause", error))
             return _result(bank, stage, scored, None)
