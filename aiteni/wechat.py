@@ -88,6 +88,10 @@ class OverQuota(Busy):
     """WeChat's daily or per-minute quota of a call is spent (45009, 45011): no use trying again now."""
 
 
+class NoSlot(Busy):
+    """Every WECHAT_CONCURRENCY slot is taken: answered at once, never waited for by a retry."""
+
+
 class StaleToken(Unavailable):
     """WeChat refused the access token (40001, 40014, 42001): renewed once, then the call is tried again."""
 
@@ -279,8 +283,7 @@ class WeChatClient:
         """Exchanges a wx.login code, retrying while WeChat says it is busy (-1), all within WECHAT_TIMEOUT."""
         self._check_credentials()
         deadline = time.monotonic() + self.timeout
-        with self._slot():
-            return _retry_while_busy(lambda: self._call_once(code, deadline), deadline)
+        return _retry_while_busy(lambda: self._call_once(code, deadline), deadline)
 
     def share_code(self, code, env_version, check_path, deadline):
         """A mini-program code from getwxacodeunlimit (no lifetime quota, unlike wxacode.get): (content type, bytes)."""
@@ -289,9 +292,8 @@ class WeChatClient:
             "page": code.page, "scene": code.scene, "width": code.width,
             "check_path": check_path, "env_version": env_version,
         }
-        with self._slot():
-            return self._call("getwxacodeunlimit", "/wxa/getwxacodeunlimit", payload, deadline, CODE_ERRCODES,
-                              image=True)
+        return self._call("getwxacodeunlimit", "/wxa/getwxacodeunlimit", payload, deadline, CODE_ERRCODES,
+                          image=True)
 
     def phone_number(self, code):
         """The number behind a getPhoneNumber button's code: the plain number in China, else +<country><number>.
@@ -301,9 +303,8 @@ class WeChatClient:
         """
         self._check_credentials()
         deadline = time.monotonic() + self.timeout
-        with self._slot():
-            body = self._call("getuserphonenumber", "/wxa/business/getuserphonenumber", {"code": code}, deadline,
-                              PHONE_ERRCODES)
+        body = self._call("getuserphonenumber", "/wxa/business/getuserphonenumber", {"code": code}, deadline,
+                          PHONE_ERRCODES)
         info = body.get("phone_info")
         info = info if isinstance(info, dict) else {}
         watermark = info.get("watermark")
@@ -323,9 +324,9 @@ class WeChatClient:
 
     @contextmanager
     def _slot(self):
-        """One of the `concurrency` slots for a call waiting on WeChat; none free in SLOT_WAIT_SECONDS: Busy."""
+        """One of the `concurrency` slots for a request to WeChat; none free in SLOT_WAIT_SECONDS: NoSlot (503)."""
         if not self.slots.acquire(timeout=SLOT_WAIT_SECONDS):
-            raise Busy(f"all {self.concurrency} WECHAT_CONCURRENCY slots in use, no call made")
+            raise NoSlot(f"all {self.concurrency} WECHAT_CONCURRENCY slots in use, no call made")
         try:
             yield
         finally:
@@ -342,6 +343,13 @@ class WeChatClient:
         left = deadline - time.monotonic()
         if left <= 0:
             raise Unavailable("no time left before the deadline")
+        # The slot covers the exchange with WeChat only: not a wait for another caller's token
+        # renewal, nor a back-off before a retry, which would hold it for nothing.
+        with self._slot():
+            return self._exchange(request, deadline, limit)
+
+    def _exchange(self, request, deadline, limit):
+        left = deadline - time.monotonic()
         token = _deadline.set(deadline)
         try:
             # Session.send of a bare prepared request: the session's cookie and
@@ -461,7 +469,7 @@ def _retry_while_busy(call, deadline):
     for attempt in range(BUSY_RETRIES + 1):
         try:
             return call()
-        except OverQuota:
+        except (OverQuota, NoSlot):
             raise
         except Busy:
             backoff = 0.2 * (2**attempt) + random.uniform(0, 0.1)
