@@ -147,6 +147,22 @@ def test_values_at_the_limits_are_accepted_and_kept_exactly(client, auth):
     assert record["answers"] == body["answers"]
 
 
+def test_stored_json_text_reads_back_exactly_in_history_and_result(client, auth):
+    """History and result hand the JSON columns out as the bytes stored, never re-encoded: what JSON
+    must escape (quotes, backslashes, control characters), emoji and U+2028 come back as sent."""
+    headers = auth.headers()
+    tricky = 'a "引号" \\ 反斜杠 \n\t\u0001 🎾 \u2028 end'
+    body = payload(dimension_comments={"forehand": tricky, "发球🎾": tricky}, advantages=["发球🎾"], weaknesses=['"q"'])
+    body["answers"] = {'Q"1\\': "A\n🎾"}
+    record_id = save(client, headers, body)
+    listed = client.get("/api/evaluation/history", headers=headers).get_json()["data"]["records"][0]
+    single = client.get(f"/api/evaluation/result/{record_id}", headers=headers).get_json()["data"]
+    for record in (listed, single):
+        assert record["dimension_comments"] == {"forehand": tricky, "发球🎾": tricky}
+        assert record["advantages"] == ["发球🎾"] and record["weaknesses"] == ['"q"']
+        assert record["answers"] == {'Q"1\\': "A\n🎾"}
+
+
 def largest_payload():
     """Every field at its documented maximum, in 4-byte UTF-8 characters where text is free."""
     key = lambda i: f"{i:02d}" + "🎾" * 30  # noqa: E731
