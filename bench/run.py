@@ -95,7 +95,8 @@ def fresh_database(args, workdir, name):
     url = sa.engine.make_url(args.mysql)
     if name != "main":
         url = url.set(database=f"{url.database}_{name}")
-    engine = sa.create_engine(url.set(database=None))
+    # URL.set ignores None; namedtuple's _replace is how SQLAlchemy documents clearing a part.
+    engine = sa.create_engine(url._replace(database=None))
     with engine.begin() as connection:
         connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{url.database}`")
         connection.exec_driver_sql(

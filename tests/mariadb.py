@@ -25,7 +25,7 @@ def throwaway_database():
     """A new, migrated database; dropped afterwards. Yields its URL."""
     server = server_url()
     name = f"aiteni_t_{secrets.token_hex(5)}"
-    admin = sa.create_engine(server.set(database=None))
+    admin = sa.create_engine(server._replace(database=None))  # URL.set ignores None
     with admin.begin() as connection:
         connection.execute(sa.text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
     url = server.set(database=name)
