@@ -1,11 +1,10 @@
 """Scoring a questionnaire and, for a signed-in player, keeping it as their record (API.md, Evaluation).
 
-A /basic adds a record. A /full completes one of the player's records of the
-last 24 hours instead of adding a second one: the newest whose basic answers
-are the ones sent, or, when only advanced answers are sent (a resumed advanced
-stage), the newest that has basic answers, which are then merged in. A
-completed record keeps its basic answers, so a /full sent twice, or two racing,
-end on the same record.
+A /basic adds a record. A /full completes the player's latest record of the
+last 24 hours instead of adding a second one, when its basic answers are the
+ones sent, or when only advanced answers are sent (a resumed advanced stage:
+its basic answers are then merged in). A completed record keeps its basic
+answers, so a /full sent twice, or two racing, end on the same record.
 """
 import logging
 from datetime import timedelta
@@ -22,13 +21,11 @@ from .store import BAD_RECORD, INSERT, RECORDS
 log = logging.getLogger(__name__)
 
 COMPLETION_WINDOW = timedelta(hours=24)
-# How many of the newest records a /full may complete: a player takes a few questionnaires a day.
-CANDIDATES = 10
 # A save that InnoDB rolled back as a deadlock runs again, and then sees the row its rival wrote.
 SAVE_ATTEMPTS = 3
 
-# FOR UPDATE: on MariaDB a racing /full waits for the rows it may complete.
-_RECENT = (
+# FOR UPDATE: on MariaDB a racing /full waits for the row it may complete.
+_LATEST = (
     sa.select(RECORDS.c.id, RECORDS.c.answers)
     .where(
         RECORDS.c.user_id == sa.bindparam("uid"),
@@ -36,7 +33,7 @@ _RECENT = (
         RECORDS.c.created_at >= sa.bindparam("since"),
     )
     .order_by(RECORDS.c.created_at.desc(), RECORDS.c.id.desc())
-    .limit(CANDIDATES)
+    .limit(1)
     .with_for_update()
 )
 _COMPLETE = RECORDS.update().where(RECORDS.c.id == sa.bindparam("rid"))
@@ -50,12 +47,12 @@ def _basic(bank, chosen):
 
 def _completion(connection, bank, user_id, chosen):
     """(id of the record a /full completes, the answers it then scores); (None, chosen) for a new record."""
-    sent = _basic(bank, chosen)
-    rows = connection.execute(_RECENT, {"uid": user_id, "since": utcnow() - COMPLETION_WINDOW})
-    for row in rows:
-        stored = _basic(bank, scoring.valid_answers(bank, row.answers or {}))
+    latest = connection.execute(_LATEST, {"uid": user_id, "since": utcnow() - COMPLETION_WINDOW}).first()
+    if latest is not None:
+        sent = _basic(bank, chosen)
+        stored = _basic(bank, scoring.valid_answers(bank, latest.answers or {}))
         if stored and (stored == sent or not sent):
-            return row.id, scoring.in_bank_order(bank, {**stored, **chosen})
+            return latest.id, scoring.in_bank_order(bank, {**stored, **chosen})
     return None, chosen
 
 
