@@ -7,7 +7,7 @@ by errors.py like every other error.
 """
 import logging
 
-from flask import current_app, g, request
+from flask import current_app, request
 from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 # How long a rate-limit storage (Redis) may take before the limiter gives up on it.
 STORAGE_TIMEOUT_SECONDS = 0.5
+RATE_LIMIT_KEY = "aiteni.rate_limit_key"
 
 
 def client_ip():
@@ -33,15 +34,19 @@ def user_or_ip():
     signature itself (no database): a forged token cannot spend someone
     else's budget, it only spends its sender's IP budget.
     """
-    if "rate_limit_key" not in g:  # asked up to three times a request (key, exemptions): decoded once
-        g.rate_limit_key = "ip:" + client_ip()
+    # Asked up to three times a request (key, exemptions): found once, kept with the request
+    # (not in `g`, which an app context shared by several requests would carry over).
+    environ = request.environ
+    if RATE_LIMIT_KEY not in environ:
+        key = "ip:" + client_ip()
         token = bearer_token()
         if token:
             try:
-                g.rate_limit_key = "user:" + decode_token(token)["sub"]
+                key = "user:" + decode_token(token)["sub"]
             except (PyJWTError, JWTExtendedException):
                 pass
-    return g.rate_limit_key
+        environ[RATE_LIMIT_KEY] = key
+    return environ[RATE_LIMIT_KEY]
 
 
 def _signed_in():

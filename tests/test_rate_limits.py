@@ -135,6 +135,18 @@ def test_signed_in_evaluations_spend_the_users_write_budget(make_app):
     assert client.post("/api/evaluation/basic", json=ANSWERS).status_code == 200
 
 
+def test_requests_inside_one_app_context_are_each_keyed_by_their_own_caller(make_app):
+    """A script or test that pushes one app context around several requests shares `g` among them:
+    the key must still be each request's own, or Alice's budget would pay for anonymous requests."""
+    app = make_app(RATELIMIT_WRITE="1 per minute", RATELIMIT_EVALUATION="5 per minute")
+    client = app.test_client()
+    alice = bearer(login(client, "alice"))
+    with app.app_context():
+        assert client.post("/api/evaluation/basic", json=ANSWERS, headers=alice).status_code == 200
+        assert client.post("/api/evaluation/basic", json=ANSWERS).status_code == 200
+        assert_too_many(client.post("/api/evaluation/basic", json=ANSWERS, headers=alice))
+
+
 def test_every_number_comes_from_the_settings(make_app):
     client = make_app(
         RATELIMIT_LOGIN="2 per minute", RATELIMIT_REFRESH="1 per minute",
