@@ -191,7 +191,7 @@ SETTINGS = (
     Setting("PORT", whole(0, 65535), 8000, "the port python wsgi.py listens on (0: any free one)"),
     Setting("THREADS", whole(1), 8, "python wsgi.py's worker threads: requests handled at once"),
     # waitress's default, 100, let 120 idle sockets lock everyone out (issue 15).
-    Setting("CONNECTION_LIMIT", whole(1), 1000 if HAS_POLL else SELECT_LIMIT,
+    Setting("CONNECTION_LIMIT", whole(1, None if HAS_POLL else SELECT_LIMIT), 1000 if HAS_POLL else SELECT_LIMIT,
             "open connections python wsgi.py keeps, idle ones included (Windows: at most 500)"),
     Setting("CHANNEL_TIMEOUT", whole(1, unit=" of seconds"), 30,
             "python wsgi.py closes a connection idle this long"),

@@ -67,6 +67,14 @@ class NotFound(ApiError):
         super().__init__(404, msg)
 
 
+def contract_status(status):
+    """The status the contract allows for an HTTP error `status`, and its message: only the contract's
+    statuses go out (a static file's 416, say, becomes a 400; an unknown 5xx a 500)."""
+    if status not in HTTP_MESSAGES:
+        status = 500 if status >= 500 else 400
+    return status, HTTP_MESSAGES[status]
+
+
 def _retry_after(error):
     """Whole seconds until the window of the limit that refused this request ends."""
     try:
@@ -115,13 +123,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(error):
-        status = error.code or 500
-        if status not in HTTP_MESSAGES:
-            # Only the contract's statuses go out (a static file's 416, say, becomes a 400).
-            status = 500 if status >= 500 else 400
+        status, msg = contract_status(error.code or 500)
         if status >= 500:
-            _log_failure(status, HTTP_MESSAGES[status], f"{type(error).__name__}: {error.description}")
-        response = error_response(status, HTTP_MESSAGES[status])
+            _log_failure(status, msg, f"{type(error).__name__}: {error.description}")
+        response = error_response(status, msg)
         # Keep headers the exception carries (405's Allow, 429's Retry-After).
         for name, value in error.get_headers():
             if name.lower() != "content-type":

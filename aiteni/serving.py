@@ -20,10 +20,8 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask
 
-from config import HAS_POLL, SELECT_LIMIT
-
 from . import ConfigError
-from .errors import HTTP_MESSAGES
+from .errors import contract_status
 
 # Descriptors beside the connections: listening socket, waitress's trigger, database pool, log files.
 SPARE_FILES = 64
@@ -50,10 +48,8 @@ class EnvelopeErrorTask(ErrorTask):
     """A request waitress itself refuses, answered with our envelope (and the contract's statuses)."""
 
     def execute(self):
-        status = self.request.error.code
-        if status not in HTTP_MESSAGES:
-            status = 500 if status >= 500 else 400
-        body = orjson.dumps({"code": status, "msg": HTTP_MESSAGES[status]})
+        status, msg = contract_status(self.request.error.code)
+        body = orjson.dumps({"code": status, "msg": msg})
         self.status = f"{status} {http.HTTPStatus(status).phrase}"
         self.response_headers.append(("Content-Type", "application/json"))
         self.set_close_on_finish()
@@ -77,8 +73,6 @@ def create_server(app, config):
 
 def _allow_open_files(connection_limit):
     """Raises this process's open-file limit to what CONNECTION_LIMIT needs, when the system lets it."""
-    if not HAS_POLL and connection_limit > SELECT_LIMIT:
-        raise ConfigError(f"CONNECTION_LIMIT={connection_limit}: at most {SELECT_LIMIT} on Windows")
     try:
         import resource
     except ImportError:  # Windows: no such limit to raise
