@@ -4,7 +4,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,26 +76,23 @@ HELPERS = {
 }
 
 
-def bank_lua(path):
-    """The Lua table BANK of answers.lua: each tier's question ids and their option ids, from the bank file."""
-    with open(path, "rb") as file:
-        questions = tomllib.load(file)["questions"]
-    lines = [f"-- Generated at bench start from {path}.", "BANK = {"]
+def bank_lua(bank):
+    """The Lua table BANK of answers.lua: each tier's question ids and their option ids."""
+    lines = ["-- Generated at bench start from the served question bank.", "BANK = {"]
     for tier in ("basic", "advanced"):
         lines.append(f"  {tier} = {{")
-        for question in questions:
-            if question["tier"] == tier:
-                options = ", ".join(f'"{option["id"]}"' for option in question["options"])
-                lines.append(f'    {{id = "{question["id"]}", options = {{{options}}}}},')
+        for question in bank.tiers[tier]:
+            options = ", ".join(f'"{option.id}"' for option in question.options)
+            lines.append(f'    {{id = "{question.id}", options = {{{options}}}}},')
         lines.append("  },")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def wrk_script(target, workdir, bank_path):
+def wrk_script(target, workdir, bank):
     """The target's Lua script with the helpers it needs and the reporting `done()`, as one file."""
     helpers = HELPERS.get(target, [])
-    texts = [bank_lua(bank_path)] if "answers.lua" in helpers else []
+    texts = [bank_lua(bank)] if "answers.lua" in helpers else []
     texts += [(LUA / part).read_text() for part in [*helpers, f"{target}.lua", "report.lua"]]
     path = Path(workdir) / f"{target}.lua"
     path.write_text("\n".join(texts))

@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from pathlib import Path
 
 import requests
@@ -41,12 +40,12 @@ import sqlalchemy as sa
 
 from . import processes
 from .processes import ROOT, Served
-from .seed import bank_path, seed
+from .seed import BANK, bank_path, seed
 
 TARGETS = ("bare", "verify", "login", "history", "save", "basic", "full", "full_anon", "questions")
 SCALE_TARGETS = ("history", "login", "full")
-# The targets that send a seeded user's token.
-SIGNED_IN = ("verify", "history", "save", "basic", "full")
+# The targets that send a seeded user's token: those whose script includes tokens.lua.
+SIGNED_IN = {target for target, helpers in processes.HELPERS.items() if "tokens.lua" in helpers}
 # Statuses other than 2xx a target must get, each in every run (a 304 proves the ETag matched).
 EXPECTED_OTHER = {"questions": ("304",)}
 RECORDS_PER_USER = 10
@@ -168,11 +167,9 @@ def questions_etag(url):
     """The ETag of /api/evaluation/questions, once the served bank is the one the scripts' answers come from."""
     response = requests.get(url + "/api/evaluation/questions", timeout=10)
     response.raise_for_status()
-    with open(bank_path(), "rb") as file:
-        version = tomllib.load(file)["version"]
     served = response.json()["data"]["version"]
-    if served != version or not response.headers.get("ETag"):
-        raise RuntimeError(f"the server's question bank ({served}) is not {bank_path()} ({version}), or has no ETag")
+    if served != BANK.version or not response.headers.get("ETag"):
+        raise RuntimeError(f"the server's question bank ({served}) is not {bank_path()} ({BANK.version}), or has no ETag")
     return response.headers["ETag"]
 
 
@@ -209,7 +206,7 @@ def unexpected(target, statuses):
 
 def run_rounds(args, plan, workdir, load_cpus):
     """plan: [(key, site, target)]; runs them interleaved, rounds times; returns key -> list of runs."""
-    scripts = {target: processes.wrk_script(target, workdir, bank_path()) for _, _, target in plan}
+    scripts = {target: processes.wrk_script(target, workdir, BANK) for _, _, target in plan}
     runs = {key: [] for key, _, _ in plan}
     if not args.quick:
         say("warm-up")

@@ -36,16 +36,17 @@ def _record():
     dimension; the ten dimensions carry the bank's comments (about 80
     characters each), the summary its sentences, `stage` full.
     """
-    bank = load_bank(bank_path())
     chosen = {q.id: min(q.options, key=lambda o: (abs(o.level - SEEDED_LEVELS.get(q.dimension, 3.5)), o.level))
-              for q in bank.questions.values()}
-    result = scoring.score(bank, chosen)
+              for q in BANK.questions.values()}
+    result = scoring.score(BANK, chosen)
     fields = ("total_level", "rounded_level", "level_label", "dimension_scores", "dimension_comments",
               "advantages", "weaknesses", "summary_text")
-    return {**{name: result[name] for name in fields}, "stage": "full", "questions_version": bank.version,
+    return {**{name: result[name] for name in fields}, "stage": "full", "questions_version": BANK.version,
             "answers": {q: option.id for q, option in chosen.items()}}
 
 
+# The bank the served app reads, loaded once for the seeded records and the scripts' answers.
+BANK = load_bank(bank_path())
 RECORD = _record()
 
 
