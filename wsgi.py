@@ -3,10 +3,15 @@ import sys
 
 from aiteni import ConfigError, create_app
 
+
+def _refuse(error):
+    sys.exit(f"aiteni refuses to start: {error}")
+
+
 try:
     app = create_app()
 except ConfigError as error:
-    sys.exit(f"aiteni refuses to start: {error}")
+    _refuse(error)
 
 
 if __name__ == "__main__":
@@ -15,4 +20,4 @@ if __name__ == "__main__":
     try:
         serving.serve(app)
     except ConfigError as error:
-        sys.exit(f"aiteni refuses to start: {error}")
+        _refuse(error)

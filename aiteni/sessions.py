@@ -131,10 +131,9 @@ def refresh(refresh_token):
         raise Unauthorized(tokens.REVOKED)
     stored, session, user = row
     if stored.used_at is not None:
-        if stored.used_at > now - timedelta(seconds=REFRESH_RACE_SECONDS + tokens.CLOCK_SKEW_SECONDS):
-            raise Unauthorized(tokens.REVOKED)
-        log.warning("refresh token reused: revoking session of user %s", user.id)
-        revoke(session.id)
+        if stored.used_at <= now - timedelta(seconds=REFRESH_RACE_SECONDS + tokens.CLOCK_SKEW_SECONDS):
+            log.warning("refresh token reused: revoking session of user %s", user.id)
+            revoke(session.id)
         raise Unauthorized(tokens.REVOKED)
     if session.revoked_at is not None or session.expires_at <= now or stored.expires_at <= now:
         raise Unauthorized(tokens.REVOKED)
