@@ -369,7 +369,7 @@ PATHS = {
                 "403": _error(403, [wechat.AccountAtRisk.message], "WeChat errcode 40226"),
                 "502": _error(502, [wechat.Unavailable.message], "WeChat unreachable or answering nonsense"),
                 **_common(body=True),
-                "503": _error(503, [wechat.Busy.message, UNAVAILABLE], "WeChat busy (-1) or the database down"),
+                "503": _error(503, [wechat.Overloaded.message, UNAVAILABLE], "WeChat busy (-1) or the database down"),
             },
         }
     },
@@ -495,7 +495,7 @@ PATHS = {
                 **_authenticated(),
                 "502": _error(502, [wechat.Unavailable.message], WECHAT_502),
                 **_common(body=True),
-                "503": _error(503, [wechat.Busy.message, UNAVAILABLE], WECHAT_503),
+                "503": _error(503, [wechat.Overloaded.message, UNAVAILABLE], WECHAT_503),
             },
         }
     },
@@ -634,7 +634,7 @@ PATHS = {
                 ),
                 "502": _error(502, [wechat.Unavailable.message], WECHAT_502),
                 **_common(body=True),
-                "503": _error(503, [wechat.Busy.message, UNAVAILABLE], WECHAT_503),
+                "503": _error(503, [wechat.Overloaded.message, UNAVAILABLE], WECHAT_503),
             },
         }
     },

@@ -8,7 +8,6 @@ one call while the others wait for the image.
 import logging
 import re
 import time
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app
@@ -20,7 +19,7 @@ from .errors import BadRequest
 from .extensions import db
 from .inputs import is_number, json_body
 from .models import WeChatShareCode, utcnow
-from .wechat import POLL_SECONDS, CodeRequest, Unavailable
+from .wechat import POLL_SECONDS, CodeRequest, Unavailable, lease_until
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +95,7 @@ def _image(code):
 def _claim(key, where, new, deadline):
     """Makes this request the one that asks WeChat: its lease (when the claim lapses), or None."""
     now = utcnow()
-    # A second past the deadline of this request, which then no longer waits on WeChat.
-    lease = now + timedelta(seconds=max(0.0, deadline - time.monotonic()) + 1)
+    lease = lease_until(now, deadline)
     try:
         with write_transaction() as connection:
             if new:

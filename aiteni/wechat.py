@@ -74,21 +74,25 @@ class AccountAtRisk(WeChatError):
     status, message = 403, "该微信账号存在安全风险，暂时无法登录"
 
 
-class Busy(WeChatError):
-    """WeChat said -1 through every retry, or WECHAT_CONCURRENCY calls already wait on it."""
+class Overloaded(WeChatError):
+    """WeChat, or our share of it, cannot take the call now: 503."""
 
     status, message = 503, "微信服务繁忙，请稍后再试"
+
+
+class Busy(Overloaded):
+    """WeChat said -1 (system busy) through every retry: the one overload worth trying again soon."""
 
 
 class Unavailable(WeChatError):
     """Timeout, connection error, HTTP 5xx, garbage, or an errcode we do not know."""
 
 
-class OverQuota(Busy):
+class OverQuota(Overloaded):
     """WeChat's daily or per-minute quota of a call is spent (45009, 45011): no use trying again now."""
 
 
-class NoSlot(Busy):
+class NoSlot(Overloaded):
     """Every WECHAT_CONCURRENCY slot is taken: answered at once, never waited for by a retry."""
 
 
@@ -109,7 +113,7 @@ ERRCODES = {
     40226: AccountAtRisk,
     -1: Busy,
 }
-# The calls that carry the access token, stable_token included; each may add its own (PHONE_ERRCODES...).
+# The calls that carry the access token, stable_token included; each may add its own.
 SERVER_ERRCODES = {
     -1: Busy,
     40013: MisConfigured,
@@ -118,8 +122,8 @@ SERVER_ERRCODES = {
     45009: OverQuota,
     45011: OverQuota,
 }
-PHONE_ERRCODES = {40029: InvalidPhoneCode}
-CODE_ERRCODES = {41030: MisConfigured}
+PHONE_ERRCODES = {**SERVER_ERRCODES, 40029: InvalidPhoneCode}
+CODE_ERRCODES = {**SERVER_ERRCODES, 41030: MisConfigured}
 STALE_TOKEN = frozenset({40001, 40014, 42001})
 # What the error log adds to an errcode only the operator can fix.
 WHITELIST = "开发管理 → 开发设置 → IP白名单"
@@ -137,10 +141,16 @@ RENEW_AHEAD = timedelta(minutes=5)
 FORCE_SPACING = timedelta(seconds=30)
 # How often a caller waiting for another's renewal (or share code) looks at the database again.
 POLL_SECONDS = 0.1
-# A renewal's lease outlives its call's deadline by this much.
+# A lease (a token renewal's, a share code's) outlives its caller's deadline by this much.
 LEASE_MARGIN_SECONDS = 1.0
 # The first bytes of the images getwxacodeunlimit answers with.
 IMAGE_TYPES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
+
+
+def lease_until(now, deadline):
+    """When a claim on a WeChat call, taken at `now` (UTC) by a caller bound by `deadline`
+    (time.monotonic()), lapses: LEASE_MARGIN_SECONDS after the caller stops waiting on WeChat."""
+    return now + timedelta(seconds=max(0.0, deadline - time.monotonic()) + LEASE_MARGIN_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -377,11 +387,7 @@ class WeChatClient:
             request = self.request.copy()
             request.url += "&" + urlencode({"js_code": code})
             body = _json_object(self._request(request, deadline))
-            errcode = body.get("errcode") or 0
-            rid = _rid(body.get("errmsg"))
-            if errcode:
-                known = ERRCODES.get(errcode) if isinstance(errcode, int) else None
-                raise (known or Unavailable)(f"errcode {errcode!r} rid={rid}")
+            rid = _check("jscode2session", body, ERRCODES)
             openid = body.get("openid")
             session_key = body.get("session_key")
             if not isinstance(openid, str) or not openid or not isinstance(session_key, str):
@@ -448,7 +454,7 @@ class WeChatClient:
             started = time.monotonic()
             try:
                 body = _json_object(self._post("/cgi-bin/stable_token", payload, deadline))
-                rid = _check("stable_token", body, {})
+                rid = _check("stable_token", body, SERVER_ERRCODES)
                 token, expires_in = body.get("access_token"), body.get("expires_in")
                 if not isinstance(token, str) or not 0 < len(token) <= 512:
                     raise Unavailable("stable_token: reply without an access_token of 1 to 512 characters")
@@ -469,8 +475,6 @@ def _retry_while_busy(call, deadline):
     for attempt in range(BUSY_RETRIES + 1):
         try:
             return call()
-        except (OverQuota, NoSlot):
-            raise
         except Busy:
             backoff = 0.2 * (2**attempt) + random.uniform(0, 0.1)
             if attempt == BUSY_RETRIES or time.monotonic() + backoff >= deadline:
@@ -496,7 +500,9 @@ def _json_object(reply):
 def _check(name, body, errcodes):
     """The reply's request id if its errcode is 0 or absent; else raises the errcode's error.
 
-    `errcodes` are the call's own; then SERVER_ERRCODES; any other is Unavailable.
+    `errcodes` maps the call's errcodes to errors (ERRCODES for jscode2session, SERVER_ERRCODES
+    and its extensions for the calls with the access token); any other is Unavailable. The error
+    log's cause carries a hint for the errcodes only the operator can fix.
     """
     errcode = body.get("errcode") or 0
     errmsg = body.get("errmsg")
@@ -511,7 +517,7 @@ def _check(name, body, errcodes):
     hint = HINTS.get(errcode)
     if errcode == 40164:
         hint += _refused_ip(errmsg)
-    raise (errcodes.get(errcode) or SERVER_ERRCODES.get(errcode) or Unavailable)(f"{cause}: {hint}" if hint else cause)
+    raise (errcodes.get(errcode) or Unavailable)(f"{cause}: {hint}" if hint else cause)
 
 
 def _refused_ip(errmsg):
@@ -600,8 +606,9 @@ class SharedToken:
             if current:
                 return row.token  # still good while another caller renews it
             if force and not renewing and row.forced_at is not None and row.forced_at >= now - FORCE_SPACING:
-                raise Busy(f"access token refused, and renewed by force {(now - row.forced_at).total_seconds():.0f} s "
-                           f"ago: WeChat allows one forced renewal per {FORCE_SPACING.seconds} s")
+                ago = (now - row.forced_at).total_seconds()
+                raise Overloaded(f"access token refused, and renewed by force {ago:.0f} s ago: "
+                                 f"WeChat allows one forced renewal per {FORCE_SPACING.seconds} s")
             if time.monotonic() + POLL_SECONDS >= deadline:
                 raise Unavailable("no access token within the deadline: another process is renewing it")
             time.sleep(POLL_SECONDS)
@@ -609,7 +616,7 @@ class SharedToken:
     def _claim(self, row, now, deadline, force):
         """Takes the renewal for this caller: its lease (the time it ends), or None if another caller has it."""
         table, columns = self._TABLE, self._TABLE.c
-        lease = now + timedelta(seconds=max(0.0, deadline - time.monotonic()) + LEASE_MARGIN_SECONDS)
+        lease = lease_until(now, deadline)
         free = sa.or_(columns.renewing_until.is_(None), columns.renewing_until < now)
         if force:
             due = sa.and_(columns.token == row.token,

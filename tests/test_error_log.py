@@ -52,6 +52,8 @@ def test_wechat_refusing_our_credentials_is_logged(app, client, fake_wechat, tmp
     assert login(client).get_json()["msg"] == "小程序配置错误，请联系管理员"
     [line] = error_lines(tmp_path)
     assert "400 小程序配置错误" in line and f"errcode {errcode}" in line and "rid=5-6" in line
+    # Login is where a wrong AppID or AppSecret shows first: the line says which setting to fix.
+    assert wechat.HINTS[errcode] in line
     assert_no_secret(app, [line])
 
 
