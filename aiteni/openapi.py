@@ -343,8 +343,14 @@ LOGIN_400 = [
     wechat.RateLimited.message, wechat.MisConfigured.message,
 ]
 
-WECHAT_502 = "WeChat unreachable or answering nonsense"
-WECHAT_503 = "WeChat busy (-1) or over a quota (45009, 45011), or the database down"
+
+def _wechat_failures(busy="WeChat busy (-1) or over a quota (45009, 45011), or the database down"):
+    """502 and 503 of an operation that calls WeChat, with _common's answers (its 503 replaced)."""
+    return {
+        "502": _error(502, [wechat.Unavailable.message], "WeChat unreachable or answering nonsense"),
+        **_common(body=True),
+        "503": _error(503, [wechat.Overloaded.message, UNAVAILABLE], busy),
+    }
 
 PATHS = {
     "/api/auth/login": {
@@ -367,9 +373,7 @@ PATHS = {
                 "200": _ok("登录成功", _ref("LoginData")),
                 "400": _error(400, LOGIN_400, "Bad body, bad profile, or WeChat refused the code"),
                 "403": _error(403, [wechat.AccountAtRisk.message], "WeChat errcode 40226"),
-                "502": _error(502, [wechat.Unavailable.message], "WeChat unreachable or answering nonsense"),
-                **_common(body=True),
-                "503": _error(503, [wechat.Overloaded.message, UNAVAILABLE], "WeChat busy (-1) or the database down"),
+                **_wechat_failures("WeChat busy (-1) or the database down"),
             },
         }
     },
@@ -493,9 +497,7 @@ PATHS = {
                     "Bad body, no code, WeChat refused the code (40029), or the server's WeChat settings are wrong",
                 ),
                 **_authenticated(),
-                "502": _error(502, [wechat.Unavailable.message], WECHAT_502),
-                **_common(body=True),
-                "503": _error(503, [wechat.Overloaded.message, UNAVAILABLE], WECHAT_503),
+                **_wechat_failures(),
             },
         }
     },
@@ -632,9 +634,7 @@ PATHS = {
                     400, [BAD_JSON, share.BAD_PATH, wechat.MisConfigured.message],
                     "Body not an object, a path of another shape, or the server's WeChat settings are wrong",
                 ),
-                "502": _error(502, [wechat.Unavailable.message], WECHAT_502),
-                **_common(body=True),
-                "503": _error(503, [wechat.Overloaded.message, UNAVAILABLE], WECHAT_503),
+                **_wechat_failures(),
             },
         }
     },
