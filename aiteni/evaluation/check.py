@@ -6,7 +6,7 @@ check` adds the probes and a larger search, and prints the calibration table.
 import random
 
 from .bank import GRID
-from .scoring import levels, round_half, score
+from .scoring import levels, round_half
 
 # Calibration is required from 1.5 to 5.5, and above where the answered questions' options reach.
 REQUIRED_FROM, REQUIRED_TO = 1.5, 5.5
@@ -26,16 +26,12 @@ def level_of(bank, chosen):
 
 
 def calibration_table(bank, stage):
-    """[(L, total_level, rounded_level, required)] of the consistent player at each grid level L.
-
-    Each row is scored whole, comments and summary included, so a text the
-    server cannot build fails here, at start, rather than in a request.
-    """
+    """[(L, total_level, rounded_level, required)] of the consistent player at each grid level L."""
     questions = stage_questions(bank, stage)
     top = max(option.level for q in questions for option in q.options)
     rows = []
     for i, level in enumerate(GRID):
-        total = score(bank, {q.id: q.consistent[i] for q in questions})["total_level"]
+        total = level_of(bank, {q.id: q.consistent[i] for q in questions})
         required = REQUIRED_FROM <= level <= max(REQUIRED_TO, top)
         rows.append((level, total, round_half(total), required))
     return rows

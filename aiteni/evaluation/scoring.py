@@ -64,12 +64,11 @@ def valid_answers(bank, answers):
     (an old client may hold answers of an earlier bank).
     """
     chosen = {}
-    for question_id, option_id in answers.items():
-        question = bank.questions.get(question_id)
-        option = bank.options.get(option_id)
-        if question is not None and option is not None and option in question.options:
+    for question_id, question in bank.questions.items():  # the bank's order: see in_bank_order
+        option = bank.options.get(answers.get(question_id))
+        if option is not None and option in question.options:
             chosen[question_id] = option
-    return in_bank_order(bank, chosen)
+    return chosen
 
 
 def in_bank_order(bank, chosen):
