@@ -6,11 +6,10 @@ from contextlib import contextmanager, nullcontext
 import click
 import orjson
 import sqlalchemy as sa
-from flask import current_app, has_request_context
+from flask import current_app
 from sqlalchemy.exc import DBAPIError
 
 from . import ConfigError
-from .errors import UNAVAILABLE, ApiError
 from .extensions import db
 from .models import SCHEMA_REVISION
 
@@ -30,14 +29,6 @@ def not_migrated(problem):
     return f"database not migrated ({problem}): {UPGRADE}"
 
 
-class NotMigrated(ApiError):
-    """A table or column this code uses is missing: 503 until the migrations have run."""
-
-    def __init__(self, problem):
-        super().__init__(503, UNAVAILABLE, cause=not_migrated(problem))
-        self.problem = problem
-
-
 def _mysql_code(error):
     args = getattr(error.orig, "args", ())
     return args[0] if args and isinstance(args[0], int) else None
@@ -54,21 +45,16 @@ def is_retryable(error):
 
 
 def missing_schema(error):
-    """What the database lacks, when that is why `error` (a DBAPIError) happened; None otherwise."""
+    """What the database lacks, when that is why `error` (a DBAPIError) happened; None otherwise.
+
+    In a request, errors.py answers such an error 503 and logs what to run (not_migrated).
+    """
     text = str(error.orig)
     if _mysql_code(error) in {NO_TABLE, NO_COLUMN}:
         return error.orig.args[1]
     if any(words in text for words in SQLITE_MISSING):
         return text
     return None
-
-
-def _not_migrated_is_503(context):
-    """In a request, a missing table or column answers 503, and the error log says what to run."""
-    error = context.sqlalchemy_exception
-    problem = has_request_context() and isinstance(error, DBAPIError) and missing_schema(error)
-    if problem:
-        raise NotMigrated(problem)
 
 
 def schema_problem(connection):
@@ -78,8 +64,6 @@ def schema_problem(connection):
     """
     try:
         revision = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-    except NotMigrated as error:
-        return error.problem
     except DBAPIError as error:
         problem = missing_schema(error)
         if problem is None:
@@ -174,5 +158,4 @@ def init_app(app):
         sqlite = engine.dialect.name == "sqlite"
         if sqlite:
             sa.event.listen(engine, "connect", _tune_sqlite)
-        sa.event.listen(engine, "handle_error", _not_migrated_is_503)
     app.extensions["aiteni.write_lock"] = threading.Lock() if sqlite else nullcontext()

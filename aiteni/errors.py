@@ -137,6 +137,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error):
+        from .database import missing_schema, not_migrated  # database.py imports this module
+
+        # Before the connection check: SQLite reports a missing table as an OperationalError.
+        problem = isinstance(error, DBAPIError) and missing_schema(error)
+        if problem:
+            _log_failure(503, UNAVAILABLE, not_migrated(problem))
+            return error_response(503, UNAVAILABLE)
         if _is_connection_error(error):
             log.error("database unavailable: %s", getattr(error, "orig", error))
             return error_response(503, UNAVAILABLE)

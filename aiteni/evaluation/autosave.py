@@ -98,10 +98,9 @@ def evaluate(bank, stage, answers, user_id=None):
                 result = _result(bank, stage, scored, target)
                 _write(connection, user_id, target, scored, result)
             return result
-        # NotMigrated: database.py turns a missing column into a 503 before SQLAlchemyError is seen.
-        except (SQLAlchemyError, database.NotMigrated) as error:
+        except SQLAlchemyError as error:
             if attempt < SAVE_ATTEMPTS and database.is_retryable(error):
                 continue
             # Including a user deleted a moment ago: the answers are scored all the same.
-            log.error("evaluation not saved for user %s: %s", user_id, getattr(error, "orig", None) or getattr(error, "cause", error))
+            log.error("evaluation not saved for user %s: %s", user_id, getattr(error, "orig", error))
             return _result(bank, stage, scored, None)
