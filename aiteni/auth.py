@@ -14,15 +14,22 @@ NO_CODE = "缺少登录凭证code"
 NO_PHONE_CODE = "缺少手机号凭证code"
 
 
+def _wechat_code(body, missing, invalid):
+    """The body's `code` from a WeChat button or wx.login: 400 `missing` without one, `invalid`
+    (WeChat's own refusal) when longer than any code WeChat issues, so WeChat is not asked."""
+    code = body.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise BadRequest(missing)
+    if len(code) > 128:
+        raise invalid("code longer than 128 characters")
+    return code
+
+
 @bp.post("/auth/login")
 def login():
     """wx.login code -> WeChat -> our user -> a new login session and its token pair."""
     body = json_body()
-    code = body.get("code")
-    if not isinstance(code, str) or not code.strip():
-        raise BadRequest(NO_CODE)
-    if len(code) > 128:
-        raise InvalidCode("code longer than 128 characters")
+    code = _wechat_code(body, NO_CODE, InvalidCode)
     nickname, avatar_url = users.check_login_profile(body.get("nickName"), body.get("avatarUrl"))
     wechat = current_app.extensions["wechat"].code2session(code)
     user, pair = sessions.login(wechat, nickname, avatar_url, request.remote_addr, request.user_agent.string)
@@ -79,11 +86,7 @@ def update_user():
 @tokens.auth_required()
 def bind_phone():
     """A getPhoneNumber button's code -> WeChat -> the number, kept as the user's phone."""
-    code = json_body().get("code")
-    if not isinstance(code, str) or not code.strip():
-        raise BadRequest(NO_PHONE_CODE)
-    if len(code) > 128:
-        raise InvalidPhoneCode("code longer than 128 characters")
+    code = _wechat_code(json_body(), NO_PHONE_CODE, InvalidPhoneCode)
     phone = current_app.extensions["wechat"].phone_number(code)
     users.set_phone(current_user.id, phone)
     return ok({"phone": phone}, "绑定成功")
