@@ -1,4 +1,4 @@
-"""Admin commands: `flask --app wsgi records export`, `sessions purge` and `questions check`."""
+"""Admin commands: `flask --app wsgi records export`, `sessions purge`, `questions check` and `questions simulate`."""
 import sys
 from datetime import datetime
 
@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 
 from . import export, sessions
 from .evaluation import bank as bank_file
-from .evaluation import check
+from .evaluation import check, lint, simulate
 
 records_cli = AppGroup("records", help="Evaluation records.")
 sessions_cli = AppGroup("sessions", help="Login sessions.")
@@ -74,12 +74,46 @@ def check_questions(path):
             for level, total, rounded, required in check.calibration_table(bank, stage):
                 mark = "" if rounded == level else "  (required)" if required else "  (beyond the bank's reach)"
                 click.echo(f"  {level:.1f}  {total:6.2f}  {rounded:.1f}{mark}")
-        flaws = check.problems(bank, CHECK_SAMPLES, probes=True)
+        flaws = check.problems(bank, CHECK_SAMPLES, probes=True) + lint.lint(bank)
     for flaw in flaws:
         click.echo(f"flaw: {flaw}", err=True)
     if flaws:
         raise SystemExit(1)
     click.echo("\nno flaw found")
+
+
+def _bank(path):
+    """The bank at PATH, else the server's; a ClickException naming every flaw when it cannot be loaded."""
+    path = path or current_app.config["QUESTIONS_FILE"] or str(bank_file.DEFAULT_FILE)
+    bank, flaws = bank_file.read(path)
+    if bank is None:
+        raise click.ClickException(f"{path}: {flaws[0]} (flask --app wsgi questions check {path})")
+    return path, bank
+
+
+@questions_cli.command("simulate")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@click.option("--players", default=1000, show_default=True, type=click.IntRange(min=50),
+              help="Simulated players for each level, noise and stage.")
+@click.option("--seed", default=0, show_default=True, type=int, help="The random generator's seed.")
+def simulate_questions(path, players, seed):
+    """Rate simulated honest, random and consistent players; exit 1 when a property of the spec fails."""
+    path, bank = _bank(path)
+    click.echo(f"bank {path}, version {bank.version}: {players} players a row, seed {seed}")
+    rows, flagged = simulate.table(bank, players, seed)
+    for stage in check.STAGES:
+        click.echo(f"\n{stage}: honest players (level L, answers L + N(0, σ))")
+        click.echo("  L    σ     error  exact  ±0.5   range holds L  width  inconsistent")
+        for row in (r for r in rows if r.stage == stage):
+            click.echo(f"  {row.level:.1f}  {row.sigma:<4}  {row.mean_error:+.2f}  {row.exact:5.0%}  {row.within_half:5.0%}"
+                       f"  {row.coverage:13.0%}  {row.mean_width:5.2f}  {row.flagged:12.1%}")
+        click.echo(f"  random answers: {flagged[stage]:.0%} inconsistent")
+    failures = simulate.failures(bank, rows, flagged)
+    for failure in failures:
+        click.echo(f"fails: {failure}", err=True)
+    if failures:
+        raise SystemExit(1)
+    click.echo("\nevery property holds")
 
 
 def register(app):

@@ -17,6 +17,7 @@ BATCH = 2000
 BASE_COLUMNS = [
     "record_id", "user_id", "username", "nickname", "total_level", "rounded_level",
     "level_label", "summary_text", "created_at", "stage", "questions_version",
+    "level_low", "level_high", "confidence", "provisional", "consistent",
 ]
 # As stored: advantages and weaknesses are null in records from before they were kept.
 JSON_COLUMNS = ["dimension_comments", "advantages", "weaknesses", "answers"]
@@ -33,6 +34,11 @@ _RECORD_COLUMNS = sa.select(
     EvaluationRecord.created_at,
     EvaluationRecord.stage,
     EvaluationRecord.questions_version,
+    EvaluationRecord.level_low,
+    EvaluationRecord.level_high,
+    EvaluationRecord.confidence,
+    EvaluationRecord.provisional,
+    EvaluationRecord.consistent,
     EvaluationRecord.dimension_scores,
     EvaluationRecord.dimension_comments,
     EvaluationRecord.advantages,
@@ -130,10 +136,16 @@ class Export:
             progress(len(batch))
 
 
+def _flag(value):
+    """A stored boolean as True/False, None kept (SQLite and MariaDB hand back 0 and 1)."""
+    return None if value is None else bool(value)
+
+
 def _base(row, username, nickname):
     """The BASE_COLUMNS of one record, in their order."""
     values = (
         row.id, row.user_id, username, nickname, row.total_level, row.rounded_level,
         row.level_label, row.summary_text, iso_utc(row.created_at), row.stage, row.questions_version,
+        row.level_low, row.level_high, row.confidence, _flag(row.provisional), _flag(row.consistent),
     )
     return dict(zip(BASE_COLUMNS, values))

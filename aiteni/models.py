@@ -20,7 +20,7 @@ MAX_ID = 2**63 - 1
 MYSQL_TABLE = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
 # The newest migration (migrations/versions/): the schema these models describe. The server compares
 # the database's alembic_version with it instead of loading alembic (~11 MB); a test keeps it the head.
-SCHEMA_REVISION = "c41f7d2e9a58"
+SCHEMA_REVISION = "e8a41f6b2c93"
 
 
 def identifier(length):
@@ -130,6 +130,13 @@ class EvaluationRecord(db.Model):
     stage: Mapped[str] = mapped_column(sa.String(8), default="saved", server_default="saved")
     # The bank that scored it; NULL for saved records.
     questions_version: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    # How sure the level is (level_range, confidence, provisional, consistent); NULL for saved records
+    # and for records from before they were kept.
+    level_low: Mapped[Optional[float]] = mapped_column(sa.Double)
+    level_high: Mapped[Optional[float]] = mapped_column(sa.Double)
+    confidence: Mapped[Optional[float]] = mapped_column(sa.Double)
+    provisional: Mapped[Optional[bool]] = mapped_column(sa.Boolean)
+    consistent: Mapped[Optional[bool]] = mapped_column(sa.Boolean)
 
 
 class WeChatAccessToken(db.Model):

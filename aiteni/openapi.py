@@ -8,7 +8,7 @@ from config import Config
 
 from . import __version__, auth, share, tokens, users, wechat
 from .errors import BAD_JSON, HTTP_MESSAGES, UNAVAILABLE
-from .evaluation import bank, scoring, store
+from .evaluation import bank, certainty, store, texts
 from .models import MAX_ID
 
 # Text the server trims (str.strip) must keep a character that is not whitespace. Python's
@@ -107,6 +107,18 @@ RESULT = {
     "total_level": _ref("Level"),
     "rounded_level": _ref("RoundedLevel"),
     "level_label": LABEL,
+    "level_range": {
+        "type": ["array", "null"], "prefixItems": [_ref("RoundedLevel"), _ref("RoundedLevel")],
+        "minItems": 2, "maxItems": 2,
+        "description": f"[low, high]: where the level lies with about {certainty.COVERAGE:.0%} probability given "
+                       "the answers; null in saved records and records from before it was kept",
+    },
+    "confidence": {"type": ["number", "null"], "minimum": 0, "maximum": 1,
+                   "description": "The probability that rounded_level is the player's level; null as level_range"},
+    "provisional": {"type": ["boolean", "null"],
+                    "description": "A dimension of the basic stage went unanswered; null as level_range"},
+    "consistent": {"type": ["boolean", "null"],
+                   "description": "false: the answers contradict each other; null as level_range"},
     "dimension_scores": {
         "type": "object",
         "maxProperties": store.MAX_DIMENSIONS,
@@ -120,8 +132,8 @@ RESULT = {
         "propertyNames": KEY,
         "additionalProperties": {"type": "string", "maxLength": bank.MAX_COMMENT},
     },
-    "advantages": _listed(scoring.MAX_LISTED),
-    "weaknesses": _listed(scoring.MAX_LISTED),
+    "advantages": _listed(texts.MAX_LISTED),
+    "weaknesses": _listed(texts.MAX_LISTED),
     "summary_text": {"type": "string"},
     "stage": {"enum": ["basic", "full", "saved"], "description": "saved: stored through /save"},
     "questions_version": {"type": ["string", "null"], "description": "The bank that scored it; null if saved"},

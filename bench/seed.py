@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from aiteni import create_app
 from aiteni.evaluation import scoring
-from aiteni.evaluation.bank import DEFAULT_FILE
+from aiteni.evaluation.bank import DEFAULT_FILE, nearest
 from aiteni.evaluation.bank import load as load_bank
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, LoginSession, User, new_session_id, utcnow
@@ -36,13 +36,13 @@ def _record():
     dimension; the ten dimensions carry the bank's comments (about 80
     characters each), the summary its sentences, `stage` full.
     """
-    chosen = {q.id: min(q.options, key=lambda o: (abs(o.level - SEEDED_LEVELS.get(q.dimension, 3.5)), o.level))
-              for q in BANK.questions.values()}
+    chosen = {q.id: nearest(q.leveled, SEEDED_LEVELS.get(q.dimension, 3.5)) for q in BANK.questions.values()}
     result = scoring.score(BANK, chosen)
-    fields = ("total_level", "rounded_level", "level_label", "dimension_scores", "dimension_comments",
-              "advantages", "weaknesses", "summary_text")
-    return {**{name: result[name] for name in fields}, "stage": "full", "questions_version": BANK.version,
-            "answers": {q: option.id for q, option in chosen.items()}}
+    fields = ("total_level", "rounded_level", "level_label", "confidence", "provisional", "consistent",
+              "dimension_scores", "dimension_comments", "advantages", "weaknesses", "summary_text")
+    low, high = result["level_range"]
+    return {**{name: result[name] for name in fields}, "level_low": low, "level_high": high, "stage": "full",
+            "questions_version": BANK.version, "answers": {q: option.id for q, option in chosen.items()}}
 
 
 # The bank the served app reads, loaded once for the seeded records and the scripts' answers.

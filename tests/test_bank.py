@@ -34,11 +34,18 @@ FLAWS = {
     "options out of order": ("level = 2.5, text", "level = 1.0, text", "not ordered"),
     "a level off the grid": ("level = 3.5, text", "level = 3.4, text", "multiple of 0.5"),
     "a gap in the comments": ("{ min = 2.5, max = 3.5", "{ min = 2.6, max = 3.5", "no text for scores between 2.5 and 2.6"),
-    "a markup character": ("text = \"球经常打不过网", "text = \"<b>球经常打不过网", "'<', '>' and '&'"),
+    "a markup character": ('text = "还**没和人对拉过', 'text = "<b>还**没和人对拉过', "'<', '>' and '&'"),
     "an unknown dimension": ('dimension = "serve"', 'dimension = "volley"', "'volley'"),
     "an unknown placeholder": ("（{label}）", "（{lable}）", "lable"),
-    "an unknown field": ('version = "2.0.0"', 'version = "2.0.0"\nversoin = 1', "versoin"),
-    "not TOML": ('version = "2.0.0"', 'version = 2.0.0"', "not valid TOML"),
+    "an unknown field": ('version = "3.0.0"', 'version = "3.0.0"\nversoin = 1', "versoin"),
+    "not TOML": ('version = "3.0.0"', 'version = 3.0.0"', "not valid TOML"),
+    "a dimension without a kind": ('kind = "result"\n', "", "kind must be one of skill, result, background"),
+    "a kind without tails": ("[comment_tails.background]", "[comment_tails.other]", "one table for each kind"),
+    "a neutral option with a level": ("neutral = true,", "neutral = true, level = 3.0,", "a neutral option"),
+    "a floor above its option": ("level = 5.5, floor_total = 4.5", "level = 5.5, floor_total = 6.0", "floor_total"),
+    "a floor that falls": ("level = 6.5, anchor = \"floor\", floor_total = 5.5", "level = 6.5, anchor = \"floor\", "
+                           "floor_total = 4.0", "floor_total is lower"),
+    "a summary sentence missing": ('provisional = "', 'provisionel = "', "unknown field 'provisionel'"),
 }
 
 
@@ -57,15 +64,17 @@ THREE_DIMENSIONS = (("baseline", 1.0), ("forehand", 1.0), ("serve", 1.0))
 def tiny_bank(levels, questions=THREE_DIMENSIONS, **summary):
     """A valid bank's text: one basic question per (dimension, weight) of `questions`, each with options at
     `levels`; keyword arguments replace [summary] sentences."""
-    sentences = {"level": "{level} {label}", "advantages": "{names}", "weaknesses": "{names}", "advice": "练",
-                 **summary}
+    sentences = {"level": "{level} {label}", "range": "{low}–{high}", "provisional": "初步", "inconsistent": "矛盾",
+                 "advantages": "{names}", "weaknesses": "{names}", "advice": "练", **summary}
     lines = ['version = "t1"', "advanced_threshold = 3.0", "[levels]"]
     lines += [f'"{1 + i / 2:.1f}" = "L{i}"' for i in range(13)]
-    lines += ["[comment_tails]", 'above = "强"', 'even = "平"', 'below = "弱"', "[summary]"]
+    for kind in ("skill", "result", "background"):
+        lines += [f"[comment_tails.{kind}]", 'strength = "强"', 'par = "平"', 'weakness = "弱"']
+    lines += ["[summary]"]
     lines += [f"{key} = {json.dumps(text, ensure_ascii=False)}" for key, text in sentences.items()]
     lines += ['separator = "、"', 'encouragement = [{ text = "好" }]']
     for key in dict(questions):
-        lines += [f"[dimensions.{key}]", f'name = "{key}"', 'comments = [{ text = "评" }]']
+        lines += [f"[dimensions.{key}]", f'name = "{key}"', 'kind = "skill"', 'comments = [{ text = "评" }]']
     for n, (key, weight) in enumerate(questions):
         options = ", ".join(f'{{ id = "Q{n}_A{k}", level = {level}, text = "选项" }}' for k, level in enumerate(levels))
         lines += ["[[questions]]", f'id = "Q{n}"', 'tier = "basic"', f'dimension = "{key}"', f"weight = {weight}",
@@ -123,7 +132,7 @@ def test_the_search_finds_a_stronger_option_that_lowers_the_total():
     bank = bank_file.load()
     question = bank.questions["Q3"]
     backwards = tuple(reversed(question.options))
-    flipped = dataclasses.replace(question, options=backwards)
+    flipped = dataclasses.replace(question, options=backwards, leveled=backwards)
     broken = dataclasses.replace(bank, questions={**bank.questions, "Q3": flipped})
     for search in (lambda b: check.search_flaws(b, 200), check.probe_flaws):
         flaws = search(broken)
@@ -142,7 +151,7 @@ def test_the_server_refuses_to_start_with_a_broken_bank(tmp_path):
 
 
 def test_another_bank_serves_its_own_version_and_questions(tmp_path, database_url):
-    path = edited(tmp_path, 'version = "2.0.0"', 'version = "club-7"')
+    path = edited(tmp_path, 'version = "3.0.0"', 'version = "club-7"')
     app = create_app({"QUESTIONS_FILE": str(path), "SQLALCHEMY_DATABASE_URI": database_url})
     client = app.test_client()
     assert client.get("/api/version").get_json()["data"]["questions_version"] == "club-7"
@@ -160,8 +169,8 @@ def test_questions_version_setting_is_ignored_and_said_so(tmp_path, database_url
 def test_check_prints_the_calibration_table_and_passes_the_shipped_bank(runner):
     result = runner.invoke(args=["questions", "check"])
     assert result.exit_code == 0, result.output
-    assert "basic: reaches 1.5–7.0" in result.output and "full: reaches" in result.output
-    for level in ("1.5", "3.0", "5.5"):
+    assert "basic: reaches 1.0–7.0" in result.output and "full: reaches 1.0–7.0" in result.output
+    for level in ("1.0", "1.5", "3.0", "5.5", "7.0"):
         assert f"  {level}    {level}0  {level}\n" in result.output
     assert result.output.rstrip().endswith("no flaw found")
 
@@ -172,3 +181,63 @@ def test_check_lists_every_flaw_and_exits_1(runner, tmp_path):
     result = runner.invoke(args=["questions", "check", str(path)])
     assert result.exit_code == 1
     assert "no label for 6.5" in result.output and "duplicate id" in result.output
+
+
+def test_a_bank_saved_with_a_bom_is_read(tmp_path, database_url):
+    """Notepad and PowerShell 5.1's Set-Content -Encoding UTF8 write one; tomllib alone refuses it at line 1."""
+    path = tmp_path / "bank.toml"
+    path.write_text(SHIPPED.replace('version = "3.0.0"', 'version = "bom-1"'), encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    app = create_app({"QUESTIONS_FILE": str(path), "SQLALCHEMY_DATABASE_URI": database_url})
+    assert app.test_client().get("/api/version").get_json()["data"]["questions_version"] == "bom-1"
+
+
+def test_a_bank_not_in_utf8_is_refused_saying_what_to_do(tmp_path):
+    path = tmp_path / "bank.toml"
+    path.write_bytes(SHIPPED.encode("utf-16"))
+    with pytest.raises(BankError, match="save the file as UTF-8"):
+        create_app({"QUESTIONS_FILE": str(path)})
+
+
+LINTS = {
+    "overlapping counts": ('text = "**一两个来回**就失误"', 'text = "**两三个来回**就失误"',
+                           "Q1_A1 and Q1_A2 count overlapping 个来回"),
+    "one fact at two levels": ('level = 6.5, anchor = "floor", fact = "pro_events", text = "打过',
+                               'level = 6.5, anchor = "floor", fact = "national_ranking", text = "打过',
+                               "fact 'national_ranking' is at more than one level"),
+    "an unobservable reference": ('text = "**2.5组**胜负各半"', 'text = "达到**专业水准**"', "'专业水准' names no level"),
+    "a label of seniority": ('"4.0" = "中高级球友"', '"4.0" = "资深业余球员"', "says seniority, not skill"),
+    "too much to read": ('text = "你的二发怎么样？"', 'text = "你的二发怎么样？' + "请仔细回想" * 200 + '"',
+                         "characters to read (at most 2400)"),
+}
+
+
+@pytest.mark.parametrize("old, new, says", LINTS.values(), ids=LINTS.keys())
+def test_check_lints_what_a_careful_author_avoids(runner, tmp_path, old, new, says):
+    """Version 3 §4: questions check exits 1 naming the finding; the server still starts with such a bank."""
+    path = edited(tmp_path, old, new)
+    result = runner.invoke(args=["questions", "check", str(path)])
+    assert result.exit_code == 1 and says in result.output, result.output
+    create_app({"QUESTIONS_FILE": str(path)})
+
+
+def test_the_shipped_bank_reads_within_budget():
+    from aiteni.evaluation import lint
+
+    assert lint.lint(bank_file.load()) == []
+
+
+def test_simulate_prints_its_table_and_passes_the_shipped_bank(runner):
+    """Version 3 §5 with fewer players than the command's default, so it fits the quick suite."""
+    result = runner.invoke(args=["questions", "simulate", "--players", "300"])
+    assert result.exit_code == 0, result.output
+    assert "random answers:" in result.output and "range holds L" in result.output
+    assert result.output.rstrip().endswith("every property holds")
+
+
+def test_simulate_exits_1_when_a_property_fails(runner, tmp_path):
+    """A bank whose options barely differ cannot tell levels apart: its ranges miss honest players."""
+    path = tmp_path / "bank.toml"
+    path.write_text(tiny_bank([1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5]), encoding="utf-8")
+    result = runner.invoke(args=["questions", "simulate", str(path), "--players", "100"])
+    assert result.exit_code == 1 and "fails:" in result.output

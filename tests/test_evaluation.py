@@ -19,7 +19,8 @@ HISTORY = "/api/evaluation/history"
 BAD_JSON = {"code": 400, "msg": "请求数据格式错误"}
 BAD_ANSWERS = {"code": 400, "msg": "评测数据格式错误"}
 RESULT_FIELDS = [
-    "total_level", "rounded_level", "level_label", "dimension_scores", "dimension_comments",
+    "total_level", "rounded_level", "level_label", "level_range", "confidence", "provisional", "consistent",
+    "dimension_scores", "dimension_comments",
     "advantages", "weaknesses", "summary_text", "stage", "questions_version", "record_id", "saved_to_cloud",
 ]
 
@@ -65,7 +66,7 @@ def test_questions_carry_what_the_client_reads_and_no_scoring_data(client, quest
         for question in questions:
             assert set(question) == {"id", "question_tier", "dimension", "dimensionName", "text", "options"}
             assert question["question_tier"] == tier and question["dimensionName"] and "**" not in question["text"]
-            assert 5 <= len(question["options"]) <= 9
+            assert 5 <= len(question["options"]) <= 11  # docs/questions.md: 1.0 options and a neutral one
             for option in question["options"]:
                 assert set(option) == {"id", "text"} and option["text"]
                 assert not any(c in option["text"] for c in "<>&")

@@ -105,21 +105,24 @@ def test_jsonl_has_one_full_record_per_line(runner, tmp_path, two_users):
             "user_id": user["id"],
             "username": user["username"],
             "nickname": user["nickName"],
-            # saved_to_cloud is not stored: every record is.
-            **{key: record[key] for key in record if key not in ("id", "saved_to_cloud")},
+            # saved_to_cloud is not stored: every record is; the range is two columns.
+            **{key: record[key] for key in record if key not in ("id", "saved_to_cloud", "level_range")},
+            "level_low": (record["level_range"] or [None, None])[0],
+            "level_high": (record["level_range"] or [None, None])[1],
         }
         for user, record in two_users
     ]
     assert lines[0]["nickname"] == EMOJI_NICKNAME
 
 
-def test_stage_version_advantages_and_weaknesses_are_exported(app, runner, tmp_path, client, auth):
+def test_stage_version_lists_and_certainty_are_exported(app, runner, tmp_path, client, auth):
     """A record saved through /save, one scored by /basic, and one from before these columns existed."""
     headers = auth.headers()
     saved = save(client, headers, advantages=["forehand"], weaknesses=["baseline", "serve"])
     questions = client.get("/api/evaluation/questions").get_json()["data"]
-    weakest = {q["id"]: q["options"][0]["id"] for q in questions["basic_questions"]}
-    scored = client.post("/api/evaluation/basic", json={"answers": weakest}, headers=headers).get_json()["data"]
+    lopsided = {q["id"]: q["options"][0 if q["dimension"] != "forehand" else -1]["id"]
+                for q in questions["basic_questions"]}
+    scored = client.post("/api/evaluation/basic", json={"answers": lopsided}, headers=headers).get_json()["data"]
     assert scored["saved_to_cloud"] and (scored["advantages"] or scored["weaknesses"]), scored
     insert_records(app, 1)  # advantages and weaknesses NULL, stage from the column's default
     with app.app_context():
@@ -146,7 +149,12 @@ def test_stage_version_advantages_and_weaknesses_are_exported(app, runner, tmp_p
     fields = ("record_id", "stage", "questions_version", "advantages", "weaknesses")
     assert [tuple(line[key] for key in fields) for line in lines] == expected
     record = client.get(f"/api/evaluation/result/{scored['record_id']}", headers=headers).get_json()["data"]
-    assert {key: record[key] for key in record if key not in ("id", "saved_to_cloud")}.items() <= lines[1].items()
+    assert {key: record[key] for key in record if key not in ("id", "saved_to_cloud", "level_range")} == {
+        key: lines[1][key] for key in record if key not in ("id", "saved_to_cloud", "level_range")}
+    certainty = ("level_low", "level_high", "confidence", "provisional", "consistent")
+    assert [lines[1][key] for key in certainty] == [*record["level_range"], record["confidence"], record["provisional"],
+                                                    record["consistent"]]
+    assert all(line[key] is None for line in (lines[0], lines[2]) for key in certainty)
 
 
 def test_csv_cells_that_excel_would_run_as_formulas_are_defused(runner, tmp_path, client, auth):

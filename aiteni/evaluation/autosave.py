@@ -1,10 +1,15 @@
 """Scoring a questionnaire and, for a signed-in player, keeping it as their record (API.md, Evaluation).
 
-A /basic adds a record. A /full completes the player's latest record of the
-last 24 hours instead of adding a second one, when its basic answers are the
-ones sent, or when only advanced answers are sent (a resumed advanced stage:
-its basic answers are then merged in). A completed record keeps its basic
-answers, so a /full sent twice, or two racing, end on the same record.
+One sitting, one record. A /basic adds a record, unless the player's latest
+record of the last 24 hours is a basic one with the very same answers (a
+double tap, a retry after a lost response): that record is answered again. A
+/full completes the latest record of the last 24 hours instead of adding a
+second one, when its basic answers are the ones sent, or when only advanced
+answers are sent (a resumed advanced stage: its basic answers are then merged
+in). A completed record keeps its basic answers, so a /full sent twice ends
+on the same record. A player's saves take turns on their user row (FOR
+UPDATE on MariaDB; SQLite has one writer), so concurrent repeats see each
+other's record.
 """
 import logging
 from datetime import timedelta
@@ -14,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import database
 from ..errors import BadRequest
-from ..models import utcnow
+from ..models import User, utcnow
 from . import scoring
 from .store import BAD_RECORD, INSERT, RECORDS
 
@@ -24,9 +29,11 @@ COMPLETION_WINDOW = timedelta(hours=24)
 # A save that InnoDB rolled back as a deadlock runs again, and then sees the row its rival wrote.
 SAVE_ATTEMPTS = 3
 
-# FOR UPDATE: on MariaDB a racing /full waits for the row it may complete.
+# A player's saves take turns here: the row lock is held until the record is written.
+_TAKE_TURNS = sa.select(User.__table__.c.id).where(User.__table__.c.id == sa.bindparam("uid")).with_for_update()
+# FOR UPDATE: a locking read sees the newest committed record, whatever the transaction's snapshot.
 _LATEST = (
-    sa.select(RECORDS.c.id, RECORDS.c.answers)
+    sa.select(RECORDS.c.id, RECORDS.c.answers, RECORDS.c.stage)
     .where(
         RECORDS.c.user_id == sa.bindparam("uid"),
         RECORDS.c.stage.in_(("basic", "full")),
@@ -37,39 +44,49 @@ _LATEST = (
     .with_for_update()
 )
 _COMPLETE = RECORDS.update().where(RECORDS.c.id == sa.bindparam("rid"))
-_FIELDS = ("total_level", "rounded_level", "level_label", "dimension_scores", "dimension_comments",
-           "advantages", "weaknesses", "summary_text", "stage", "questions_version")
+_FIELDS = ("total_level", "rounded_level", "level_label", "confidence", "provisional", "consistent",
+           "dimension_scores", "dimension_comments", "advantages", "weaknesses", "summary_text", "stage",
+           "questions_version")
 
 
 def _basic(bank, chosen):
     return {q: option for q, option in chosen.items() if bank.questions[q].tier == "basic"}
 
 
-def _completion(connection, bank, user_id, chosen):
-    """(id of the record a /full completes, the answers it then scores); (None, chosen) for a new record."""
+def _target(connection, bank, user_id, stage, chosen):
+    """(id of the record this sitting already has, the answers then scored); (None, chosen) for a new record."""
+    connection.execute(_TAKE_TURNS, {"uid": user_id})
     latest = connection.execute(_LATEST, {"uid": user_id, "since": utcnow() - COMPLETION_WINDOW}).first()
-    if latest is not None:
-        sent = _basic(bank, chosen)
-        stored = _basic(bank, scoring.valid_answers(bank, latest.answers or {}))
-        if stored and (stored == sent or not sent):
-            return latest.id, scoring.in_bank_order(bank, {**stored, **chosen})
+    if latest is None:
+        return None, chosen
+    stored = scoring.valid_answers(bank, latest.answers or {})
+    if stage == "basic":
+        return (latest.id, chosen) if latest.stage == "basic" and stored == chosen else (None, chosen)
+    sent = _basic(bank, chosen)
+    stored = _basic(bank, stored)
+    if stored and (stored == sent or not sent):
+        return latest.id, scoring.in_bank_order(bank, {**stored, **chosen})
     return None, chosen
 
 
 def _result(bank, stage, chosen, record_id):
     result = scoring.score(bank, chosen)
+    if result is None:
+        # Only neutral answers ("no matches this year"): nothing says what level the player is.
+        raise BadRequest(BAD_RECORD)
     result["stage"] = stage
     result["questions_version"] = bank.version
     result["record_id"] = record_id
     result["saved_to_cloud"] = record_id is not None
     if stage == "basic":
-        result["need_advanced"] = scoring.need_advanced(bank, result["total_level"])
+        result["need_advanced"] = scoring.need_advanced(bank, result["level_range"])
     return result
 
 
 def _write(connection, user_id, target, scored, result):
     """Stores `result` as a new record, or over record `target`; sets its `record_id`."""
     values = {name: result[name] for name in _FIELDS}
+    values["level_low"], values["level_high"] = result["level_range"]
     values |= {"user_id": user_id, "answers": {q: option.id for q, option in scored.items()}}
     if target is None:
         result["record_id"] = connection.execute(INSERT, values).inserted_primary_key[0]
@@ -83,7 +100,7 @@ def evaluate(bank, stage, answers, user_id=None):
 
     Without a user, or when the database fails, nothing is stored
     (`record_id` None, `saved_to_cloud` False): the player still gets the
-    result. 400 `评测数据格式错误` when no answer fits the bank.
+    result. 400 `评测数据格式错误` when no answer fits the bank, or only neutral ones do.
     """
     chosen = scoring.valid_answers(bank, answers)
     if not chosen:
@@ -94,7 +111,7 @@ def evaluate(bank, stage, answers, user_id=None):
     for attempt in range(1, SAVE_ATTEMPTS + 1):
         try:
             with database.write_transaction() as connection:
-                target, scored = _completion(connection, bank, user_id, chosen) if stage == "full" else (None, chosen)
+                target, scored = _target(connection, bank, user_id, stage, chosen)
                 result = _result(bank, stage, scored, target)
                 _write(connection, user_id, target, scored, result)
             return result

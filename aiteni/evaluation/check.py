@@ -1,4 +1,5 @@
-"""Whether a bank scores as the questionnaire spec (docs/questions-spec.md) requires: calibrated, monotone, caps that hold.
+"""Whether a bank scores as the questionnaire spec (docs/questions-spec.md) requires: calibrated, monotone,
+caps and floors that hold.
 
 The server runs `problems` at start (a small random search); `flask questions
 check` adds the probes and a larger search, and prints the calibration table.
@@ -8,7 +9,7 @@ import random
 from .bank import GRID
 from .scoring import levels, round_half
 
-# Calibration is required from 1.5 to 5.5, and above where the answered questions' options reach.
+# Calibration is required from 1.5 to 5.5, and beyond where the answered questions' options reach.
 REQUIRED_FROM, REQUIRED_TO = 1.5, 5.5
 STAGES = ("basic", "full")
 # A search stops once it has this many flaws to show.
@@ -21,18 +22,19 @@ def stage_questions(bank, stage):
 
 
 def level_of(bank, chosen):
-    """total_level of {question id: Option}, 2 decimals."""
-    return levels(bank, chosen)[1]
+    """total_level of {question id: Option} (at least one with a level), 2 decimals."""
+    return round(levels(bank, chosen).total, 2)
 
 
 def calibration_table(bank, stage):
     """[(L, total_level, rounded_level, required)] of the consistent player at each grid level L."""
     questions = stage_questions(bank, stage)
-    top = max(option.level for q in questions for option in q.options)
+    bottom = min(q.leveled[0].level for q in questions)
+    top = max(q.leveled[-1].level for q in questions)
     rows = []
     for i, level in enumerate(GRID):
         total = level_of(bank, {q.id: q.consistent[i] for q in questions})
-        required = REQUIRED_FROM <= level <= max(REQUIRED_TO, top)
+        required = min(REQUIRED_FROM, bottom) <= level <= max(REQUIRED_TO, top)
         rows.append((level, total, round_half(total), required))
     return rows
 
@@ -40,8 +42,8 @@ def calibration_table(bank, stage):
 def reachable(bank, stage):
     """(lowest, highest) rounded level of a stage: every weakest answer, every strongest one."""
     questions = stage_questions(bank, stage)
-    weakest = level_of(bank, {q.id: q.options[0] for q in questions})
-    strongest = level_of(bank, {q.id: q.options[-1] for q in questions})
+    weakest = level_of(bank, {q.id: q.leveled[0] for q in questions})
+    strongest = level_of(bank, {q.id: q.leveled[-1] for q in questions})
     return round_half(weakest), round_half(strongest)
 
 
@@ -50,23 +52,30 @@ def _answers(chosen):
 
 
 def _step_flaws(bank, chosen):
-    """Each answer of `chosen` moved one option stronger must not lower the total; no cap may be exceeded."""
+    """Each answer of `chosen` moved one option stronger must not lower the total; caps and floors must hold."""
+    if all(option.neutral for option in chosen.values()):
+        return []
     total = level_of(bank, chosen)
     caps = [o.cap for o in chosen.values() if o.cap is not None]
+    floors = [o.floor_total for o in chosen.values() if o.floor_total is not None]
     found = []
     if caps and total > min(caps):
         found.append(f"a cap does not hold: {_answers(chosen)} scores {total} above cap {min(caps)}")
+    if floors and total < max(floors) and not (caps and min(caps) < max(floors)):
+        found.append(f"a floor does not hold: {_answers(chosen)} scores {total} below floor {max(floors)}")
     for question_id, option in chosen.items():
-        options = bank.questions[question_id].options
-        position = options.index(option)
-        if position + 1 < len(options) and level_of(bank, {**chosen, question_id: options[position + 1]}) < total:
-            found.append(f"not monotone: {options[position + 1].id} instead of {option.id} "
+        leveled = bank.questions[question_id].leveled
+        if option.neutral:
+            continue
+        position = leveled.index(option)
+        if position + 1 < len(leveled) and level_of(bank, {**chosen, question_id: leveled[position + 1]}) < total:
+            found.append(f"not monotone: {leveled[position + 1].id} instead of {option.id} "
                          f"lowers {_answers(chosen)} from {total}")
     return found
 
 
 def search_flaws(bank, samples, seed=0):
-    """Monotonicity and caps over `samples` random answer sets (any non-empty subset), seeded."""
+    """Monotonicity, caps and floors over `samples` random answer sets (any non-empty subset), seeded."""
     rng = random.Random(seed)
     questions = list(bank.questions.values())
     found = []
@@ -79,7 +88,8 @@ def search_flaws(bank, samples, seed=0):
 
 
 def probe_flaws(bank):
-    """Monotonicity and caps where random sets rarely land: near a consistent, the weakest or the strongest player.
+    """Monotonicity, caps and floors where random sets rarely land: near a consistent, the weakest or the
+    strongest player.
 
     Each stage's backgrounds (every consistent player, all weakest, all
     strongest) with one answer set to each of its options in turn.
@@ -88,7 +98,7 @@ def probe_flaws(bank):
     for stage in STAGES:
         questions = stage_questions(bank, stage)
         backgrounds = [{q.id: q.consistent[i] for q in questions} for i in range(len(GRID))]
-        backgrounds += [{q.id: q.options[0] for q in questions}, {q.id: q.options[-1] for q in questions}]
+        backgrounds += [{q.id: q.leveled[0] for q in questions}, {q.id: q.leveled[-1] for q in questions}]
         unique = {tuple(o.id for o in background.values()): background for background in backgrounds}
         for background in unique.values():
             for question in questions:

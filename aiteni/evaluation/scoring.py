@@ -1,7 +1,8 @@
 """NTRP scoring: answers in, a Result out. Pure: no Flask, no database, no clock, no randomness.
 
 The method is the origin engine's (docs/questions-spec.md, Scoring), with its
-flaws fixed. For the answered questions q with chosen options o:
+flaws fixed. For the answered questions q with chosen options o (a `neutral`
+option counts as answered and carries no level: it takes no part below):
 
 1. Support. Each answer spreads weight w_q of support over the level grid
    1.0–7.0 (13 levels): a Gaussian around the option's level, σ 1.0 (a
@@ -14,57 +15,61 @@ flaws fixed. For the answered questions q with chosen options o:
 3. Calibration. The base is mapped, piecewise linearly, through the bases of
    the consistent players of the same questions: the player who picks, in
    each answered question, the option nearest level L (the lower on a tie)
-   has base R(L) and is mapped to exactly L. The origin had no such step: the
-   grid's edges and the floors bent its scale (a consistent 1.5 was rated
-   2.0). Only the questions answered count, so a basic stage, a full one and
-   a resumed advanced stage are each calibrated.
+   has base R(L) and is mapped to exactly L. Only the questions answered
+   count, so a basic stage, a full one and a resumed advanced stage are each
+   calibrated. This is the answers' level.
 4. Balance. A lopsided player is pulled down, by at most 1.0 level, by their
-   weakest dimension: the shortfall is how far a dimension's score lies below
-   the consistent player's at the calibrated level, and the pull is
-   min(1.0, 0.4 × (shortfall − 0.5)) when positive. The origin pulled by the
-   variance of the dimension scores, so a stronger answer in a strong
-   dimension could lower the total; this pull grows slower than the level,
-   so it never can, and a consistent player is never pulled (a 7.0 whose
-   training question tops out at 6.0 is not short of anything). The origin's
-   +0.25 bonus for balanced strong players is gone: it lifted a consistent
-   4.5 to 5.0.
-5. Caps. The total never exceeds the smallest cap of the chosen options;
-   applied last, so no step can lift it past.
+   weakest skill dimension. A dimension's shortfall is how far its score lies
+   below the consistent player's at the answers' level; it pulls with the
+   share of question weight behind it (its weight over the heaviest skill
+   dimension's), and the pull is min(1.0, 0.4 × (weighted shortfall − 1.0))
+   when positive. Only `skill` dimensions pull: a result or a background
+   (match_result, training) informs the level through step 2 and never drags
+   it toward itself (version 3 §3). The slack of 1.0 level is what honest
+   answers scatter by (σ 0.75 over a dozen questions leaves the weakest of
+   eight skill dimensions about 1.0 below the rest), so an honest player is
+   not pulled by noise; `questions simulate` measures the bias it leaves.
+   The pull grows at most 0.8 as fast as the level, so a stronger answer
+   never lowers the total.
+5. Caps and floors. The total is raised to the largest `floor_total` of the
+   chosen options and then bounded by the smallest cap (a cap below a floor
+   contradicts itself: the cap holds and the Result says the answers are not
+   consistent). Applied last, so no step can move the total past them.
 6. Rounding. total_level to 2 decimals; rounded_level to the nearest half
    level of total_level, an exact tie going to the whole number
    (2.25 → 2.0, 2.75 → 3.0).
 
-Every step is non-decreasing in each answer's position in its option list
-(options are ordered by level and by support mean, caps non-decreasing: the
-bank's loader checks it), so a stronger option never lowers the total.
+Every step is non-decreasing in each answer's position among its question's
+options with a level (ordered by level and by support mean, caps and floors
+non-decreasing: the loader checks it), so a stronger option never lowers the
+total.
 
-Dimension scores are the weight-averaged levels of each dimension's chosen
-options; advantages and weaknesses are dimensions at least 0.3 above or below
-their mean (at most 3, the most distinct first).
+How sure the level is (the range, confidence, consistency) is certainty.py's;
+what the Result says about each dimension, texts.py's.
 """
 import bisect
+from dataclasses import dataclass
 from functools import lru_cache
 
-from .bank import GRID, HIGHEST, LOWEST, STEP, band_text
+from .bank import GRID, HIGHEST, LOWEST, STEP
+from . import certainty, texts
 
 MAX_PULL = 1.0  # origin: MAX_BARREL_PENALTY
 # The pull grows at 0.4 level per level of shortfall: the expected score rises at most 2 levels per level
 # (options at most 1.0 apart), so a stronger answer raises the pull by at most 0.8 of what it adds.
 PULL_RATE = 0.4
-PULL_SLACK = 0.5  # a dimension half a level below what is expected is ordinary
-DISTINCT = 0.3  # origin: advantages and weaknesses at ±0.3 from the dimensions' mean
-MAX_LISTED = 3  # advantages, and weaknesses, of a Result
-TAIL_MARGIN = 0.5  # origin: a comment's tail compares the score with the rounded level at ±0.5
+# A skill dimension a level below what is expected is within what honest answers scatter by (step 4).
+PULL_SLACK = 1.0
 
 
 def valid_answers(bank, answers):
     """The pairs of `answers` ({question id: option id}) that fit the bank, as {question id: Option}.
 
     Unknown questions, and options of another question or of none, are dropped
-    (an old client may hold answers of an earlier bank).
+    (an old client may hold answers of an earlier bank). The bank's order.
     """
     chosen = {}
-    for question_id, question in bank.questions.items():  # the bank's order: see in_bank_order
+    for question_id, question in bank.questions.items():
         option = bank.options.get(answers.get(question_id))
         if option is not None and option in question.options:
             chosen[question_id] = option
@@ -76,29 +81,44 @@ def in_bank_order(bank, chosen):
     return {question_id: chosen[question_id] for question_id in bank.questions if question_id in chosen}
 
 
-class _Curve:
-    """What consistent players of a set of questions look like, for calibration and balance.
+def _interpolated(values, level):
+    """values[i] belongs to GRID[i]: the value at `level`, linearly between grid points."""
+    position = (min(max(level, LOWEST), HIGHEST) - LOWEST) / STEP
+    i = min(int(position), len(GRID) - 2)
+    fraction = position - i
+    return values[i] + fraction * (values[i + 1] - values[i])
+
+
+class Curve:
+    """What consistent players of a set of questions look like: calibration, balance, and the residuals.
 
     `bases`/`levels`: the calibration knots, increasing. Levels whose consistent
     players answer alike share one base; the knot goes to the one nearest the
     level those answers describe (their weighted mean level), so a bank that
     starts at 1.5 rates its weakest answers 1.5, and one that ends at 5.5 rates
-    its strongest 5.5. `expected[i]`: the consistent player's dimension scores
-    at grid level i.
+    its strongest 5.5. `expected[key][i]`: the consistent player's score in
+    dimension `key` at grid level i; `answered[q][i]`: their option's level.
     """
 
     def __init__(self, bank, question_ids):
         questions = [bank.questions[q] for q in question_ids]
         total_weight = sum(q.weight for q in questions)
         groups = {}
-        self.expected = []
         for i, level in enumerate(GRID):
             base = sum(q.weight * q.consistent[i].support_mean for q in questions) / total_weight
             described = sum(q.weight * q.consistent[i].level for q in questions) / total_weight
             groups.setdefault(base, (described, []))[1].append(level)
-            self.expected.append(_weighted_levels(bank, {q.id: q.consistent[i] for q in questions}))
         self.bases = sorted(groups)
         self.levels = [min(groups[b][1], key=lambda level: (abs(level - groups[b][0]), level)) for b in self.bases]
+        self.answered = {q.id: [option.level for option in q.consistent] for q in questions}
+        by_level = [weighted_levels(bank, {q.id: q.consistent[i] for q in questions}) for i in range(len(GRID))]
+        self.expected = {key: [scores[key] for scores in by_level] for key in by_level[0]}
+        # Each dimension's weight, and its scores at the weakest and strongest answers (its floor and ceiling).
+        self.weights = {}
+        for q in questions:
+            self.weights[q.dimension] = self.weights.get(q.dimension, 0.0) + q.weight
+        self.ceiling = weighted_levels(bank, {q.id: q.leveled[-1] for q in questions})
+        self.bottom = weighted_levels(bank, {q.id: q.leveled[0] for q in questions})
 
     def calibrated(self, base):
         """The base mapped onto the knots, piecewise linearly."""
@@ -109,18 +129,19 @@ class _Curve:
         low, high = bases[i - 1], bases[i]
         return levels[i - 1] + (levels[i] - levels[i - 1]) * (base - low) / (high - low)
 
-    def shortfall(self, level, scores):
-        """How far the weakest dimension lies below the consistent player's at `level` (≤ 0: none)."""
-        position = (level - LOWEST) / STEP
-        i = min(int(position), len(GRID) - 2)
-        fraction = position - i
-        low, high = self.expected[i], self.expected[i + 1]
-        return max(low[key] + fraction * (high[key] - low[key]) - score for key, score in scores.items())
+    def expected_score(self, key, level):
+        """The consistent player's score in dimension `key` at `level`."""
+        return _interpolated(self.expected[key], level)
+
+    def expected_answer(self, question_id, level):
+        """The level of the option a consistent player of `level` picks in a question, between grid points."""
+        return _interpolated(self.answered[question_id], level)
 
 
 @lru_cache(maxsize=1024)
-def _curve(bank, question_ids):
-    return _Curve(bank, question_ids)
+def curve(bank, question_ids):
+    """The Curve of a sorted tuple of question ids (of options with a level), cached per bank."""
+    return Curve(bank, question_ids)
 
 
 def round_half(total_level):
@@ -132,96 +153,84 @@ def round_half(total_level):
     return min(max(halves / 2, LOWEST), HIGHEST)
 
 
-def _weighted_levels(bank, chosen):
+def weighted_levels(bank, leveled):
+    """{dimension: weight-averaged level of its options} of {question id: Option with a level}, display order."""
     sums = {}
-    for question_id, option in chosen.items():
+    for question_id, option in leveled.items():
         question = bank.questions[question_id]
         weighted, weight = sums.get(question.dimension, (0.0, 0.0))
         sums[question.dimension] = (weighted + question.weight * option.level, weight + question.weight)
     return {key: sums[key][0] / sums[key][1] for key in bank.dimensions if key in sums}
 
 
-def dimension_scores(bank, chosen):
-    """{dimension: weight-averaged level of its chosen options, 2 decimals}, in the bank's display order."""
-    return {key: round(value, 2) for key, value in _weighted_levels(bank, chosen).items()}
+@dataclass(frozen=True)
+class Levels:
+    """The levels of an answer set: `scores` per dimension and `total` unrounded; `answers_level` is step 3's."""
+
+    leveled: dict
+    scores: dict
+    answers_level: float
+    total: float
+    curve: Curve
 
 
-def total_level(bank, chosen, scores):
-    """The unrounded level of a non-empty set of chosen options (steps 1–5 of the module docstring)."""
-    question_ids = tuple(sorted(chosen))
-    weights = [bank.questions[q].weight for q in question_ids]
-    base = sum(w * chosen[q].support_mean for w, q in zip(weights, question_ids)) / sum(weights)
-    curve = _curve(bank, question_ids)
-    level = curve.calibrated(base)
-    pull = min(MAX_PULL, max(0.0, PULL_RATE * (curve.shortfall(level, scores) - PULL_SLACK)))
-    caps = [option.cap for option in chosen.values() if option.cap is not None]
-    return min([level - pull, *caps])
+def _pull(bank, shape, level, scores):
+    """Step 4: how far the weakest skill dimension drags the level down (0 to MAX_PULL)."""
+    skills = [key for key in scores if bank.dimensions[key].kind == "skill"]
+    if not skills:
+        return 0.0
+    heaviest = max(shape.weights[key] for key in skills)
+    shortfall = max((shape.expected_score(key, level) - scores[key]) * shape.weights[key] / heaviest for key in skills)
+    return min(MAX_PULL, max(0.0, PULL_RATE * (shortfall - PULL_SLACK)))
 
 
 def levels(bank, chosen):
-    """(dimension scores, total_level to 2 decimals) of a non-empty {question id: Option}."""
-    scores = dimension_scores(bank, chosen)
-    return scores, round(total_level(bank, chosen, scores), 2)
-
-
-def _distinct(scores):
-    """(advantages, weaknesses): the most distinct dimensions first, the display order on a tie."""
-    mean = sum(scores.values()) / len(scores)
-    order = list(scores)
-    above = [k for k in order if scores[k] - mean >= DISTINCT - 1e-9]
-    below = [k for k in order if mean - scores[k] >= DISTINCT - 1e-9]
-    above.sort(key=lambda k: -scores[k])
-    below.sort(key=lambda k: scores[k])
-    return above[:MAX_LISTED], below[:MAX_LISTED]
-
-
-def _comments(bank, scores, rounded):
-    comments = {}
-    for key, score in scores.items():
-        gap = score - rounded
-        tail = "above" if gap >= TAIL_MARGIN else "below" if gap <= -TAIL_MARGIN else "even"
-        comments[key] = band_text(bank.dimensions[key].comments, score) + bank.tails[tail]
-    return comments
-
-
-def _summary(bank, rounded, label, advantages, weaknesses):
-    def names(keys):
-        return bank.separator.join(bank.dimensions[k].name for k in keys)
-
-    sentences = [bank.summary["level"].format(level=f"{rounded:.1f}", label=label)]
-    if advantages:
-        sentences.append(bank.summary["advantages"].format(names=names(advantages)))
-    if weaknesses:
-        sentences.append(bank.summary["weaknesses"].format(names=names(weaknesses)))
-        sentences.append(bank.summary["advice"].format())
-    sentences.append(band_text(bank.encouragement, rounded))
-    return "".join(sentences)
+    """The Levels of {question id: Option} with at least one option that has a level; None when none has."""
+    leveled = {q: o for q, o in chosen.items() if not o.neutral}
+    if not leveled:
+        return None
+    question_ids = tuple(sorted(leveled))
+    weights = [bank.questions[q].weight for q in question_ids]
+    base = sum(w * leveled[q].support_mean for w, q in zip(weights, question_ids)) / sum(weights)
+    shape = curve(bank, question_ids)
+    answers_level = shape.calibrated(base)
+    scores = weighted_levels(bank, leveled)
+    total = answers_level - _pull(bank, shape, answers_level, scores)
+    floors = [o.floor_total for o in leveled.values() if o.floor_total is not None]
+    caps = [o.cap for o in leveled.values() if o.cap is not None]
+    total = min([max([total, *floors]), *caps])
+    return Levels(leveled, scores, answers_level, total, shape)
 
 
 def score(bank, chosen):
-    """The Result fields of a non-empty {question id: Option} (from `valid_answers`).
+    """The Result fields of {question id: Option} (from `valid_answers`); None when no answer has a level.
 
-    Returns a dict in the order the client shows: total_level (2 decimals),
-    rounded_level (a multiple of 0.5 in 1.0–7.0), level_label,
-    dimension_scores and dimension_comments (display order), advantages,
-    weaknesses, summary_text.
+    Returns a dict in the contract's order (API.md, the Result object):
+    total_level (2 decimals), rounded_level (a multiple of 0.5 in 1.0–7.0),
+    level_label, level_range [low, high], confidence (0–1, 2 decimals),
+    provisional, consistent, dimension_scores and dimension_comments (display
+    order, 2 decimals), advantages, weaknesses, summary_text.
     """
-    scores, total = levels(bank, chosen)
+    found = levels(bank, chosen)
+    if found is None:
+        return None
+    total = round(found.total, 2)
     rounded = round_half(total)
-    label = bank.labels[rounded]
-    advantages, weaknesses = _distinct(scores)
+    sure = certainty.assess(bank, found, chosen, rounded)
+    classes = texts.classify(bank, found, total)
     return {
         "total_level": total,
         "rounded_level": rounded,
-        "level_label": label,
-        "dimension_scores": scores,
-        "dimension_comments": _comments(bank, scores, rounded),
-        "advantages": advantages,
-        "weaknesses": weaknesses,
-        "summary_text": _summary(bank, rounded, label, advantages, weaknesses),
+        "level_label": bank.labels[rounded],
+        "level_range": [sure.low, sure.high],
+        "confidence": sure.confidence,
+        "provisional": sure.provisional,
+        "consistent": sure.consistent,
+        "dimension_scores": {key: round(value, 2) for key, value in found.scores.items()},
+        **texts.written(bank, found, classes, rounded, sure),
     }
 
 
-def need_advanced(bank, total):
-    """Whether a basic result invites the advanced stage (docs/questions-spec.md, Scoring 7)."""
-    return total >= bank.advanced_threshold and bool(bank.tier("advanced"))
+def need_advanced(bank, level_range):
+    """Whether a basic result invites the advanced stage: its range reaches the threshold (Version 3 §2)."""
+    return level_range[1] >= bank.advanced_threshold and bool(bank.tier("advanced"))

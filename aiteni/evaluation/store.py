@@ -99,7 +99,8 @@ _JSON_AS_BYTES = [sa.cast(RECORDS.c[name], sa.LargeBinary).label(name) for name 
                   ("dimension_scores", "dimension_comments", "advantages", "weaknesses", "answers")]
 _RECORD_COLUMNS = (
     RECORDS.c.id, RECORDS.c.total_level, RECORDS.c.rounded_level, RECORDS.c.level_label, RECORDS.c.summary_text,
-    RECORDS.c.stage, RECORDS.c.questions_version, RECORDS.c.created_at, *_JSON_AS_BYTES,
+    RECORDS.c.stage, RECORDS.c.questions_version, RECORDS.c.created_at, RECORDS.c.level_low, RECORDS.c.level_high,
+    RECORDS.c.confidence, RECORDS.c.provisional, RECORDS.c.consistent, *_JSON_AS_BYTES,
 )
 _OWNED = RECORDS.c.user_id == sa.bindparam("uid")
 _RECORD = sa.select(*_RECORD_COLUMNS).where(_OWNED, RECORDS.c.id == sa.bindparam("rid"))
@@ -118,14 +119,20 @@ _NO_KEYS = orjson.Fragment(b"[]")
 
 def _record(row):
     """A row of _RECORD_COLUMNS as the client reads it: a Result (API.md, its field order) with id, answers
-    and created_at (UTC, Z). Records from before advantages and weaknesses were kept read back with []."""
-    (record_id, total, rounded, label, summary, stage, version, created,
-     scores, comments, advantages, weaknesses, answers) = row
+    and created_at (UTC, Z). Records from before advantages and weaknesses were kept read back with [];
+    saved records, and those from before bank 3's certainty, with null level_range, confidence,
+    provisional and consistent."""
+    (record_id, total, rounded, label, summary, stage, version, created, low, high, confidence, provisional,
+     consistent, scores, comments, advantages, weaknesses, answers) = row
     return {
         "id": record_id,
         "total_level": total,
         "rounded_level": rounded,
         "level_label": label,
+        "level_range": None if low is None else [low, high],
+        "confidence": confidence,
+        "provisional": None if provisional is None else bool(provisional),
+        "consistent": None if consistent is None else bool(consistent),
         "dimension_scores": orjson.Fragment(scores),
         "dimension_comments": orjson.Fragment(comments),
         "advantages": orjson.Fragment(advantages) if advantages else _NO_KEYS,
