@@ -225,6 +225,71 @@ def test_a_saved_record_is_never_completed(client, auth, questionnaire):
     assert full["record_id"] != saved
 
 
+def test_a_double_tap_on_basic_answers_the_record_already_stored(app, client, auth, questionnaire):
+    """One sitting, one record (API.md): the same /basic again, a retry after a lost response included."""
+    headers = auth.headers()
+    answers = pick(questionnaire["basic_questions"], 3)
+    first = evaluate(client, BASIC, answers, headers)
+    again = evaluate(client, BASIC, dict(reversed(answers.items())), headers)
+    assert again == first and records_stored(app) == 1
+    other = evaluate(client, BASIC, pick(questionnaire["basic_questions"], 4), headers)
+    assert other["record_id"] != first["record_id"] and records_stored(app) == 2
+
+
+def test_only_the_latest_record_is_the_same_sitting(app, client, auth, questionnaire):
+    """A player who answers A, then B, then A again has sat three times."""
+    headers = auth.headers()
+    a, b = pick(questionnaire["basic_questions"], 3), pick(questionnaire["basic_questions"], 4)
+    ids = [evaluate(client, BASIC, answers, headers)["record_id"] for answers in (a, b, a)]
+    assert len(set(ids)) == 3 and records_stored(app) == 3
+
+
+def test_a_full_sent_twice_is_one_record(app, client, auth, questionnaire):
+    headers = auth.headers()
+    answers = pick(questionnaire["basic_questions"], 5) | pick(questionnaire["advanced_questions"], 5)
+    first, again = evaluate(client, FULL, answers, headers), evaluate(client, FULL, answers, headers)
+    assert first == again and records_stored(app) == 1
+
+
+def test_records_from_before_the_certainty_read_back_null(app, client, auth, questionnaire):
+    """API.md: records stored before level_range and co. existed carry null in all four."""
+    headers = auth.headers()
+    scored = evaluate(client, BASIC, pick(questionnaire["basic_questions"], 3), headers)
+    with app.app_context():
+        db.session.execute(sa.update(EvaluationRecord).values(
+            level_low=None, level_high=None, confidence=None, provisional=None, consistent=None))
+        db.session.commit()
+    record = client.get(f"/api/evaluation/result/{scored['record_id']}", headers=headers).get_json()["data"]
+    assert [record[k] for k in ("level_range", "confidence", "provisional", "consistent")] == [None] * 4
+    history = client.get(HISTORY, headers=headers).get_json()["data"]["records"]
+    assert history[0]["level_range"] is None and history[0]["total_level"] == scored["total_level"]
+
+
+def test_the_certainty_is_stored_with_the_record(client, auth, questionnaire):
+    headers = auth.headers()
+    scored = evaluate(client, BASIC, pick(questionnaire["basic_questions"], 3), headers)
+    record = client.get(f"/api/evaluation/result/{scored['record_id']}", headers=headers).get_json()["data"]
+    for key in ("level_range", "confidence", "provisional", "consistent"):
+        assert record[key] == scored[key]
+    assert isinstance(record["provisional"], bool) and isinstance(record["consistent"], bool)
+
+
+def test_a_partial_or_careless_questionnaire_is_told_so(client, questionnaire):
+    """One answer is provisional with a wide range; answers all over the scale are not consistent."""
+    one = evaluate(client, FULL, {"Q11": "Q11_A9"})
+    assert one["provisional"] and one["level_range"][1] - one["level_range"][0] >= 1.5 and one["confidence"] < 0.9
+    basic = questionnaire["basic_questions"]
+    zigzag = {q["id"]: q["options"][0 if i % 2 else -1]["id"] for i, q in enumerate(basic)}
+    careless = evaluate(client, BASIC, zigzag)
+    assert careless["consistent"] is False and "重新作答" in careless["summary_text"]
+
+
+def test_only_neutral_answers_rate_nobody(client, questionnaire):
+    """"No matches this year" says nothing of skill: alone it is no questionnaire to score."""
+    response = client.post(FULL, json={"answers": {"Q19": "Q19_A8"}})
+    assert response.status_code == 400 and response.get_json() == BAD_ANSWERS
+
+
 def test_stale_answers_of_an_older_bank_are_dropped(client, questionnaire):
     answers = pick(questionnaire["basic_questions"], 3)
     stale = {"Q_gone": "Q_gone_A1", "Q1": "not-an-option-of-Q1"} | answers
@@ -334,6 +399,27 @@ def test_concurrent_fulls_with_no_record_to_complete_are_all_saved(database_url,
         for headers in players:
             history = requests.get(base + HISTORY, headers=headers, timeout=5).json()["data"]
             assert history["total"] == 1
+
+
+def test_concurrent_identical_basics_leave_one_record(each_database, fake_wechat, tmp_path):
+    """A double tap lands twice at once: on SQLite and on MariaDB, one record, both answers naming it."""
+    settings = {"SQLALCHEMY_DATABASE_URI": each_database, "WECHAT_API_BASE": fake_wechat.base_url,
+                "LOG_DIR": str(tmp_path / "logs")}
+    with waitress_process(settings) as base:
+        questionnaire = requests.get(base + QUESTIONS, timeout=5).json()["data"]
+        token = requests.post(base + "/api/auth/login", timeout=5, json={
+            "code": "tapper", "nickName": "球友", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}).json()["data"]["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        for trial in range(8):
+            body = {"answers": pick(questionnaire["basic_questions"], trial % 7)}
+
+            def tap():
+                return requests.post(base + BASIC, json=body, headers=headers, timeout=10).json()["data"]
+
+            first, second = at_once([tap, tap, tap])[:2]
+            assert first["record_id"] == second["record_id"] is not None
+        history = requests.get(base + HISTORY, params={"page_size": 50}, headers=headers, timeout=5).json()["data"]
+        assert history["total"] == 8
 
 
 # --- the shipped client's whole flow ---------------------------------------------------------
