@@ -1,5 +1,6 @@
 """The evaluation endpoints as the shipped mini-program calls them: questions, basic, full, auto-save."""
 import json
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -351,14 +352,25 @@ def test_save_refuses_malformed_lists(app, client, auth, field, value):
 # --- concurrency, over real servers ----------------------------------------------------------
 
 
-def test_two_concurrent_fulls_for_one_basic_record_end_with_one_record(database_url, fake_wechat, tmp_path):
+@contextmanager
+def serving(database_url, fake_wechat, tmp_path):
+    """(the base URL, the questionnaire) of a real waitress server on `database_url`."""
     settings = {"SQLALCHEMY_DATABASE_URI": database_url, "WECHAT_API_BASE": fake_wechat.base_url,
                 "LOG_DIR": str(tmp_path / "logs")}
     with waitress_process(settings) as base:
-        questionnaire = requests.get(base + QUESTIONS, timeout=5).json()["data"]
-        token = requests.post(base + "/api/auth/login", timeout=5, json={
-            "code": "racer", "nickName": "球友", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}).json()["data"]["token"]
-        headers = {"Authorization": f"Bearer {token}"}
+        yield base, requests.get(base + QUESTIONS, timeout=5).json()["data"]
+
+
+def signed_in(base, code):
+    """The Authorization header of a player logged in at the server `base` with the dev login's `code`."""
+    login = requests.post(base + "/api/auth/login", timeout=5, json={
+        "code": code, "nickName": "球友", "avatarUrl": "https://mmbiz.qpic.cn/a.png"})
+    return {"Authorization": "Bearer " + login.json()["data"]["token"]}
+
+
+def test_two_concurrent_fulls_for_one_basic_record_end_with_one_record(database_url, fake_wechat, tmp_path):
+    with serving(database_url, fake_wechat, tmp_path) as (base, questionnaire):
+        headers = signed_in(base, "racer")
         for trial in range(10):
             basic_answers = pick(questionnaire["basic_questions"], trial % 6)
             requests.post(base + BASIC, json={"answers": basic_answers}, headers=headers, timeout=5)
@@ -376,16 +388,9 @@ def test_two_concurrent_fulls_for_one_basic_record_end_with_one_record(database_
 
 def test_concurrent_fulls_with_no_record_to_complete_are_all_saved(database_url, fake_wechat, tmp_path):
     """On MariaDB, FOR UPDATE over an empty range took gap locks and two INSERTs deadlocked: saves were lost."""
-    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "WECHAT_API_BASE": fake_wechat.base_url,
-                "LOG_DIR": str(tmp_path / "logs")}
-    with waitress_process(settings) as base:
-        questionnaire = requests.get(base + QUESTIONS, timeout=5).json()["data"]
+    with serving(database_url, fake_wechat, tmp_path) as (base, questionnaire):
         body = {"answers": pick(questionnaire["basic_questions"] + questionnaire["advanced_questions"], 3)}
-        players = []
-        for n in range(4):
-            login = requests.post(base + "/api/auth/login", timeout=5, json={
-                "code": f"player{n}", "nickName": "球友", "avatarUrl": "https://mmbiz.qpic.cn/a.png"})
-            players.append({"Authorization": "Bearer " + login.json()["data"]["token"]})
+        players = [signed_in(base, f"player{n}") for n in range(4)]
 
         def full(headers):
             return lambda: requests.post(base + FULL, json=body, headers=headers, timeout=10).json()["data"]
@@ -403,21 +408,16 @@ def test_concurrent_fulls_with_no_record_to_complete_are_all_saved(database_url,
 
 def test_concurrent_identical_basics_leave_one_record(each_database, fake_wechat, tmp_path):
     """A double tap lands twice at once: on SQLite and on MariaDB, one record, both answers naming it."""
-    settings = {"SQLALCHEMY_DATABASE_URI": each_database, "WECHAT_API_BASE": fake_wechat.base_url,
-                "LOG_DIR": str(tmp_path / "logs")}
-    with waitress_process(settings) as base:
-        questionnaire = requests.get(base + QUESTIONS, timeout=5).json()["data"]
-        token = requests.post(base + "/api/auth/login", timeout=5, json={
-            "code": "tapper", "nickName": "球友", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}).json()["data"]["token"]
-        headers = {"Authorization": f"Bearer {token}"}
+    with serving(each_database, fake_wechat, tmp_path) as (base, questionnaire):
+        headers = signed_in(base, "tapper")
         for trial in range(8):
             body = {"answers": pick(questionnaire["basic_questions"], trial % 7)}
 
             def tap():
                 return requests.post(base + BASIC, json=body, headers=headers, timeout=10).json()["data"]
 
-            first, second = at_once([tap, tap, tap])[:2]
-            assert first["record_id"] == second["record_id"] is not None
+            ids = {result["record_id"] for result in at_once([tap, tap, tap])}
+            assert len(ids) == 1 and None not in ids
         history = requests.get(base + HISTORY, params={"page_size": 50}, headers=headers, timeout=5).json()["data"]
         assert history["total"] == 8
 
