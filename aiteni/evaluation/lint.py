@@ -9,12 +9,17 @@ server does not refuse to start over them: a club's wording is its own.
 - One fact, one level: options sharing a `fact` carry the same level.
 - Observable references only: words that name no level a player can see
   (专业水准, 城市级 with no event named) and seniority in labels (资深).
+- A dimension's comments describe the play at a score; whether the dimension
+  stands out is its tail's to say (texts.py), so a comment that calls it a
+  strength or a weakness (优势, 短板...) would contradict the tail of a player
+  of another level.
 """
 import math
 import re
 
 READING_BUDGET = 2400
 VAGUE = ("专业水准", "专业队水准", "城市级", "资深")
+RELATIVE = ("优势", "短板", "强项", "弱项", "拖累")
 
 _DIGITS = {"零": 0, "一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _NUMBER = r"(?:\d+|[零一两二三四五六七八九十]+)"
@@ -84,6 +89,9 @@ def lint(bank):
         if len({o.level for o in options}) > 1:
             levels = ", ".join(f"{o.id} {o.level}" for o in options)
             found.append(f"fact {fact!r} is at more than one level: {levels}")
+    for dimension in bank.dimensions.values():
+        found += [f"[dimensions.{dimension.key}] comments: {word!r} judges the dimension against the others "
+                  "(the tails do that)" for band in dimension.comments for word in RELATIVE if word in band.text]
     for level, label in bank.labels.items():
         found += [f"[levels] {level:.1f}: {word!r} says seniority, not skill" for word in VAGUE if word in label]
     return found
