@@ -205,7 +205,7 @@ LINTS = {
     "one fact at two levels": ('level = 6.5, anchor = "floor", fact = "pro_events", text = "打过',
                                'level = 6.5, anchor = "floor", fact = "national_ranking", text = "打过',
                                "fact 'national_ranking' is at more than one level"),
-    "an unobservable reference": ('text = "**2.5组**胜负各半"', 'text = "达到**专业水准**"', "'专业水准' names no level"),
+    "an unobservable reference": ('text = "**2.5组**至少赢一半"', 'text = "达到**专业水准**"', "'专业水准' names no level"),
     "a label of seniority": ('"4.0" = "中高级球友"', '"4.0" = "资深业余球员"', "says seniority, not skill"),
     "a comment that judges": ("反手的握拍和准备", "反手还是明显的短板，握拍和准备", "'短板' judges the dimension"),
     "too much to read": ('text = "你的二发怎么样？"', 'text = "你的二发怎么样？' + "请仔细回想" * 200 + '"',

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from aiteni.evaluation import autosave
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, utcnow
-from conftest import at_once, record_body
+from conftest import at_once, migrate, record_body
 from servers import waitress_process
 
 QUESTIONS = "/api/evaluation/questions"
@@ -252,6 +252,26 @@ def test_a_full_sent_twice_is_one_record(app, client, auth, questionnaire):
     assert first == again and records_stored(app) == 1
 
 
+def test_an_advanced_stage_resumed_twice_with_no_basic_record_is_one_record(app, client, auth, questionnaire):
+    """The basic stage was done signed out: the resumed advanced-only /full, retried, must not add a second."""
+    headers = auth.headers()
+    answers = pick(questionnaire["advanced_questions"], 4)
+    first, again = evaluate(client, FULL, answers, headers), evaluate(client, FULL, answers, headers)
+    assert first["record_id"] == again["record_id"] and records_stored(app) == 1
+
+
+def test_need_advanced_when_the_range_reaches_the_threshold(client, questionnaire):
+    """Version 3 §2: a basic level below advanced_threshold whose range reaches it is invited on."""
+    basic = questionnaire["basic_questions"]
+    results = [evaluate(client, BASIC, {q["id"]: q["options"][min(position + (i % 3 == 0), len(q["options"]) - 1)]["id"]
+                                        for i, q in enumerate(basic)})
+               for position in range(1, 5)]
+    below = [r for r in results if r["total_level"] < 3.0]
+    assert any(r["need_advanced"] and r["level_range"][1] >= 3.0 for r in below), [
+        (r["total_level"], r["level_range"]) for r in results]
+    assert all(r["need_advanced"] == (r["level_range"][1] >= 3.0) for r in results)
+
+
 def test_records_from_before_the_certainty_read_back_null(app, client, auth, questionnaire):
     """API.md: records stored before level_range and co. existed carry null in all four."""
     headers = auth.headers()
@@ -419,6 +439,27 @@ def test_concurrent_identical_basics_leave_one_record(each_database, fake_wechat
             ids = {result["record_id"] for result in at_once([tap, tap, tap])}
             assert len(ids) == 1 and None not in ids
         history = requests.get(base + HISTORY, params={"page_size": 50}, headers=headers, timeout=5).json()["data"]
+        assert history["total"] == 8
+
+
+def test_two_processes_on_one_sqlite_file_keep_one_sitting_one_record(fake_wechat, tmp_path):
+    """docs/deployment.md allows several processes on one SQLite file: a double tap landing on both at once."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    migrate(url)
+    settings = {"SQLALCHEMY_DATABASE_URI": url, "WECHAT_API_BASE": fake_wechat.base_url,
+                "LOG_DIR": str(tmp_path / "logs")}
+    with waitress_process(settings) as first, waitress_process(settings) as second:
+        questionnaire = requests.get(first + QUESTIONS, timeout=5).json()["data"]
+        headers = signed_in(first, "two-processes")
+        for trial in range(8):
+            body = {"answers": pick(questionnaire["basic_questions"], trial % 7)}
+
+            def tap(base):
+                return lambda: requests.post(base + BASIC, json=body, headers=headers, timeout=10).json()["data"]
+
+            ids = {result["record_id"] for result in at_once([tap(first), tap(second), tap(first), tap(second)])}
+            assert len(ids) == 1 and None not in ids
+        history = requests.get(second + HISTORY, params={"page_size": 50}, headers=headers, timeout=5).json()["data"]
         assert history["total"] == 8
 
 

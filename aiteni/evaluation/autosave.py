@@ -7,9 +7,11 @@ double tap, a retry after a lost response): that record is answered again. A
 second one, when its basic answers are the ones sent, or when only advanced
 answers are sent (a resumed advanced stage: its basic answers are then merged
 in). A completed record keeps its basic answers, so a /full sent twice ends
-on the same record. A player's saves take turns on their user row (FOR
-UPDATE on MariaDB; SQLite has one writer), so concurrent repeats see each
-other's record.
+on the same record. A player's saves take turns on their user row (an UPDATE
+that changes nothing: MariaDB's row lock, SQLite's write lock), so concurrent
+repeats, from one process or several, see each other's record. The answers
+sent are scored before the turn is taken: SQLite's writers wait for no
+scoring unless a /full merges in stored answers.
 """
 import logging
 from datetime import timedelta
@@ -19,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import database
 from ..errors import BadRequest
-from ..models import User, utcnow
+from ..models import utcnow
 from . import scoring
 from .store import BAD_RECORD, INSERT, RECORDS
 
@@ -29,8 +31,10 @@ COMPLETION_WINDOW = timedelta(hours=24)
 # A save that InnoDB rolled back as a deadlock runs again, and then sees the row its rival wrote.
 SAVE_ATTEMPTS = 3
 
-# A player's saves take turns here: the row lock is held until the record is written.
-_TAKE_TURNS = sa.select(User.__table__.c.id).where(User.__table__.c.id == sa.bindparam("uid")).with_for_update()
+# A player's saves take turns here: a write to their user row (that changes nothing) takes MariaDB's row
+# lock and SQLite's write lock, held until the record is written, so another process's save of the same
+# sitting waits and then finds it. (A SELECT ... FOR UPDATE would leave SQLite processes unlocked.)
+_TAKE_TURNS = sa.text("UPDATE aiteni_user SET id = id WHERE id = :uid")
 # FOR UPDATE: a locking read sees the newest committed record, whatever the transaction's snapshot.
 _LATEST = (
     sa.select(RECORDS.c.id, RECORDS.c.answers, RECORDS.c.stage)
@@ -60,24 +64,27 @@ def _target(connection, bank, user_id, stage, chosen):
     if latest is None:
         return None, chosen
     stored = scoring.valid_answers(bank, latest.answers or {})
-    if stage == "basic":
-        return (latest.id, chosen) if latest.stage == "basic" and stored == chosen else (None, chosen)
-    sent = _basic(bank, chosen)
-    stored = _basic(bank, stored)
-    if stored and (stored == sent or not sent):
-        return latest.id, scoring.in_bank_order(bank, {**stored, **chosen})
+    if latest.stage == stage and stored == chosen:
+        return latest.id, chosen  # the same answers again: a double tap, a retry
+    if stage == "full":
+        sent, stored = _basic(bank, chosen), _basic(bank, stored)
+        if stored and (stored == sent or not sent):
+            return latest.id, scoring.in_bank_order(bank, {**stored, **chosen})
     return None, chosen
 
 
-def _result(bank, stage, chosen, record_id):
-    result = scoring.score(bank, chosen)
-    if result is None:
-        # Only neutral answers ("no matches this year"): nothing says what level the player is.
+def _scored(bank, chosen):
+    """The Result fields of `chosen`; 400 `评测数据格式错误` when only neutral answers ("no matches this year")
+    were given: nothing says what level the player is."""
+    fields = scoring.score(bank, chosen)
+    if fields is None:
         raise BadRequest(BAD_RECORD)
-    result["stage"] = stage
-    result["questions_version"] = bank.version
-    result["record_id"] = record_id
-    result["saved_to_cloud"] = record_id is not None
+    return fields
+
+
+def _result(bank, stage, fields, record_id):
+    result = {**fields, "stage": stage, "questions_version": bank.version, "record_id": record_id,
+              "saved_to_cloud": record_id is not None}
     if stage == "basic":
         result["need_advanced"] = scoring.need_advanced(bank, result["level_range"])
     return result
@@ -106,13 +113,15 @@ def evaluate(bank, stage, answers, user_id=None):
     if not chosen:
         raise BadRequest(BAD_RECORD)
     if user_id is None:
-        return _result(bank, stage, chosen, None)
+        return _result(bank, stage, _scored(bank, chosen), None)
+    # A resumed advanced stage of only neutral answers is scored once merged with its basic answers.
+    fields = None if all(option.neutral for option in chosen.values()) else _scored(bank, chosen)
     scored = chosen
     for attempt in range(1, SAVE_ATTEMPTS + 1):
         try:
             with database.write_transaction() as connection:
                 target, scored = _target(connection, bank, user_id, stage, chosen)
-                result = _result(bank, stage, scored, target)
+                result = _result(bank, stage, fields if fields and scored == chosen else _scored(bank, scored), target)
                 _write(connection, user_id, target, scored, result)
             return result
         except SQLAlchemyError as error:
@@ -120,4 +129,4 @@ def evaluate(bank, stage, answers, user_id=None):
                 continue
             # Including a user deleted a moment ago: the answers are scored all the same.
             log.error("evaluation not saved for user %s: %s", user_id, getattr(error, "orig", error))
-            return _result(bank, stage, scored, None)
+            return _result(bank, stage, _scored(bank, scored), None)

@@ -32,9 +32,9 @@ option counts as answered and carries no level: it takes no part below):
    The pull grows at most 0.8 as fast as the level, so a stronger answer
    never lowers the total.
 5. Caps and floors. The total is raised to the largest `floor_total` of the
-   chosen options and then bounded by the smallest cap (a cap below a floor
-   contradicts itself: the cap holds and the Result says the answers are not
-   consistent). Applied last, so no step can move the total past them.
+   chosen options and then bounded by the smallest cap (a cap below a floor:
+   the cap holds, and certainty.py calls a wide crossing inconsistent).
+   Applied last, so no step can move the total past them.
 6. Rounding. total_level to 2 decimals; rounded_level to the nearest half
    level of total_level, an exact tie going to the whole number
    (2.25 → 2.0, 2.75 → 3.0).
@@ -90,14 +90,14 @@ def _interpolated(values, level):
 
 
 class Curve:
-    """What consistent players of a set of questions look like: calibration, balance, and the residuals.
+    """What consistent players of a set of questions look like: for calibration, balance and the texts.
 
     `bases`/`levels`: the calibration knots, increasing. Levels whose consistent
     players answer alike share one base; the knot goes to the one nearest the
     level those answers describe (their weighted mean level), so a bank that
     starts at 1.5 rates its weakest answers 1.5, and one that ends at 5.5 rates
     its strongest 5.5. `expected[key][i]`: the consistent player's score in
-    dimension `key` at grid level i; `answered[q][i]`: their option's level.
+    dimension `key` at grid level i.
     """
 
     def __init__(self, bank, question_ids):
@@ -110,7 +110,6 @@ class Curve:
             groups.setdefault(base, (described, []))[1].append(level)
         self.bases = sorted(groups)
         self.levels = [min(groups[b][1], key=lambda level: (abs(level - groups[b][0]), level)) for b in self.bases]
-        self.answered = {q.id: [option.level for option in q.consistent] for q in questions}
         by_level = [weighted_levels(bank, {q.id: q.consistent[i] for q in questions}) for i in range(len(GRID))]
         self.expected = {key: [scores[key] for scores in by_level] for key in by_level[0]}
         # Each dimension's weight, and its scores at the weakest and strongest answers (its floor and ceiling).
@@ -132,10 +131,6 @@ class Curve:
     def expected_score(self, key, level):
         """The consistent player's score in dimension `key` at `level`."""
         return _interpolated(self.expected[key], level)
-
-    def expected_answer(self, question_id, level):
-        """The level of the option a consistent player of `level` picks in a question, between grid points."""
-        return _interpolated(self.answered[question_id], level)
 
 
 @lru_cache(maxsize=1024)

@@ -124,8 +124,7 @@ def _provisional_failures(bank):
         kept = [q for q in basic if q.dimension != dimension]
         for level in GRID:
             rated = rate(bank, consistent_player(kept, level))
-            width = min(MIN_PROVISIONAL_WIDTH, max(rated.high, rated.low + MIN_PROVISIONAL_WIDTH) - rated.low)
-            if not rated.provisional or rated.high - rated.low < width - 1e-9:
+            if not rated.provisional or rated.high - rated.low < MIN_PROVISIONAL_WIDTH:
                 found.append(f"without {dimension}, a {level:.1f} player is rated {rated.low:.1f}–{rated.high:.1f}, "
                              f"provisional {rated.provisional}")
     return found

@@ -15,7 +15,7 @@ NO_RECORD = "记录不存在"
 
 MAX_DIMENSIONS = 50
 MAX_ANSWERS = 200
-# advantages or weaknesses a /save may carry (a computed Result lists at most scoring.MAX_LISTED)
+# advantages or weaknesses a /save may carry (a computed Result lists at most texts.MAX_LISTED)
 MAX_SAVED_KEYS = 10
 MAX_PAGE_SIZE = 50
 # Any page >= 1 is valid (API.md); pages past the end are empty. The bound only keeps it an int64.
