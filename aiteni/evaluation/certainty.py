@@ -70,21 +70,21 @@ def _log_masses(leveled):
     return [_log_sum([row[i] for row in joint]) - math.log(len(NOISE)) for i in range(len(GRID))]
 
 
-def _bounds(leveled):
-    """(lowest, highest) grid index a player may be rated at: the largest floor_total, the smallest cap.
+def _index(level):
+    """The position of a half level in GRID."""
+    return round((level - LOWEST) / STEP)
 
-    A cap below a floor: the cap holds (scoring.py step 5).
-    """
-    caps = [o.cap for o in leveled.values() if o.cap is not None]
-    floors = [o.floor_total for o in leveled.values() if o.floor_total is not None]
+
+def _bounds(caps, floors):
+    """(lowest, highest) grid index a player may be rated at: the largest floor, the smallest cap; a cap
+    below a floor holds (scoring.py step 5)."""
     top = min(caps, default=GRID[-1])
-    bottom = min(max(floors, default=GRID[0]), top)
-    return round((bottom - LOWEST) / STEP), round((top - LOWEST) / STEP)
+    return _index(min(max(floors, default=GRID[0]), top)), _index(top)
 
 
 def _range(posterior, rounded):
     """The half levels around `rounded` holding COVERAGE of the posterior: the likelier neighbour first."""
-    low = high = round((rounded - LOWEST) / STEP)
+    low = high = _index(rounded)
     held = posterior[low]
     last = len(GRID) - 1
     while held < COVERAGE - 1e-9 and (low > 0 or high < last):
@@ -113,15 +113,15 @@ def _widened(low, high, steps):
 def assess(bank, found, chosen, rounded):
     """The Certainty of scoring.Levels `found` for the answers `chosen` ({question id: Option})."""
     leveled = found.leveled
+    caps = [o.cap for o in leveled.values() if o.cap is not None]
+    floors = [o.floor_total for o in leveled.values() if o.floor_total is not None]
     masses = _log_masses(leveled)
     everywhere = _log_sum(masses)
-    first, last = _bounds(leveled)
+    first, last = _bounds(caps, floors)
     allowed = _log_sum(masses[first:last + 1])
     posterior = [math.exp(m - everywhere) for m in masses]
     evidence = everywhere - math.log(len(GRID))
     random_evidence = -sum(math.log(len(bank.questions[q].leveled)) for q in leveled)
-    caps = [o.cap for o in leveled.values() if o.cap is not None]
-    floors = [o.floor_total for o in leveled.values() if o.floor_total is not None]
     consistent = (
         evidence - random_evidence >= RANDOM_ODDS
         # The answers put next to no weight where a cap or floor allows: one of them contradicts the rest.
@@ -132,5 +132,4 @@ def assess(bank, found, chosen, rounded):
     low, high = _range(posterior, rounded)
     if provisional:
         low, high = _widened(low, high, round(MIN_PROVISIONAL_WIDTH / STEP))
-    return Certainty(GRID[low], GRID[high], round(posterior[round((rounded - LOWEST) / STEP)], 2),
-                     provisional, consistent)
+    return Certainty(GRID[low], GRID[high], round(posterior[_index(rounded)], 2), provisional, consistent)
