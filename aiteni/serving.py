@@ -10,6 +10,8 @@
   read, let alone spooled to disk (waitress's own limit is 1 GB).
 - waitress's own refusals (413, a malformed request's 400) answer the JSON
   envelope instead of its plain text, through EnvelopeChannel.
+- Behind PROXY_FIX_X_FOR proxies waitress passes X-Forwarded-For on for
+  ProxyFix to read (it clears it by default); with none trusted it clears it.
 """
 import errno
 import http
@@ -41,6 +43,8 @@ def options(config):
         # waitress refuses a body of its limit or more, Flask one over MAX_CONTENT_LENGTH: +1 makes them agree.
         "max_request_body_size": config["MAX_CONTENT_LENGTH"] + 1,
         "ident": "aiteni",
+        # ProxyFix (create_app) is the one reader of X-Forwarded-For; waitress would clear it first.
+        "clear_untrusted_proxy_headers": not config["PROXY_FIX_X_FOR"],
     }
 
 
