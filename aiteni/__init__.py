@@ -40,6 +40,8 @@ def create_app(config=None):
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
 
     app.url_map.strict_slashes = False
+    # A doubled slash is a path of no route (404), not werkzeug's HTML redirect to the merged one.
+    app.url_map.merge_slashes = False
     configure_logging(app)
     for note in notes:
         log.warning(note)

@@ -8,22 +8,30 @@
 - A body over MAX_CONTENT_LENGTH is refused as soon as its Content-Length is
   read, and a chunked one as soon as it grows past it, so no big body is ever
   read, let alone spooled to disk (waitress's own limit is 1 GB).
-- waitress's own refusals (413, a malformed request's 400) answer the JSON
-  envelope instead of its plain text, through EnvelopeChannel.
+- waitress's own refusals (413, a malformed request's 400, a transfer coding
+  it does not know) answer the JSON envelope with a contract status instead
+  of its plain text, through EnvelopeChannel, and write a request-log line.
+- A request with both Content-Length and Transfer-Encoding is answered, then
+  its connection closed (RFC 9112 §6.1): nothing pipelined after it is read.
 - Behind PROXY_FIX_X_FOR proxies waitress passes X-Forwarded-For on for
   ProxyFix to read (it clears it by default); with none trusted it clears it.
 """
 import errno
 import http
+import logging
 
 import orjson
 import waitress
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask
+from waitress.utilities import ServerNotImplemented
 
 from . import ConfigError
 from .errors import contract_status
+
+request_log = logging.getLogger("aiteni.request")
 
 # Descriptors beside the connections: listening socket, waitress's trigger, database pool, log files.
 SPARE_FILES = 64
@@ -49,10 +57,16 @@ def options(config):
 
 
 class EnvelopeErrorTask(ErrorTask):
-    """A request waitress itself refuses, answered with our envelope (and the contract's statuses)."""
+    """A request waitress itself refuses, answered with our envelope (and the contract's statuses), and logged."""
 
     def execute(self):
-        status, msg = contract_status(self.request.error.code)
+        error = self.request.error
+        # waitress's 501 is a transfer coding it does not know: the client's fault, like a malformed request.
+        status, msg = contract_status(400 if isinstance(error, ServerNotImplemented) else error.code)
+        request_log.log(
+            logging.ERROR if status >= 500 else logging.INFO, "%s %s %s - user=- ip=%s refused=%s",
+            self.request.command or "-", self.request.path or "-", status, self.channel.addr[0], error.body,
+        )
         body = orjson.dumps({"code": status, "msg": msg})
         self.status = f"{status} {http.HTTPStatus(status).phrase}"
         self.response_headers.append(("Content-Type", "application/json"))
@@ -61,8 +75,21 @@ class EnvelopeErrorTask(ErrorTask):
         self.write(body)
 
 
+class FramingParser(HTTPRequestParser):
+    """waitress's parser, closing the connection after a request whose body length is ambiguous
+    (Content-Length and Transfer-Encoding both given): a proxy in front may have read its body differently."""
+
+    def parse_header(self, header_plus):
+        super().parse_header(header_plus)
+        # HTTP/1.1 drops Transfer-Encoding once parsed (it keeps `chunked`), HTTP/1.0 ignores and keeps it.
+        if "CONTENT_LENGTH" in self.headers and (self.chunked or "TRANSFER_ENCODING" in self.headers):
+            # What waitress's task reads to close after answering, in HTTP/1.0 and 1.1 alike.
+            self.headers["CONNECTION"] = "close"
+
+
 class EnvelopeChannel(HTTPChannel):
     error_task_class = EnvelopeErrorTask
+    parser_class = FramingParser
 
 
 def create_server(app, config):
