@@ -1,7 +1,9 @@
 """Logging: daily files, stderr, one line per request, and no secret in any of them."""
 import logging
+import queue
 import re
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,6 +16,12 @@ USER_ID = "aiteni.user_id"
 FIELDS = "aiteni.log_fields"
 
 FORMAT = "%(asctime)s %(levelname)s [%(name)s] %(message)s"
+
+# Lines waiting for a console that is not being read (a Windows console in QuickEdit selection,
+# a pipe nobody reads): past this many, new lines are dropped and counted, never waited for.
+CONSOLE_BACKLOG = 1000
+# How long the process waits at exit for the console to take its last lines.
+CONSOLE_FLUSH_SECONDS = 1.0
 
 # Patterns of things that must never reach a log line, whatever code logged them, each with
 # the words (lower case) one of which a text must contain for the pattern to match at all:
@@ -138,6 +146,63 @@ class DailyFileHandler(logging.Handler):
         super().close()
 
 
+class ConsoleHandler(logging.Handler):
+    """stderr behind a bounded queue and a thread of its own: a request never waits on the console.
+
+    A console that is not read (one click in a Windows console in QuickEdit mode,
+    a full pipe) blocks the write; with a plain StreamHandler that write, under the
+    handler's lock, stopped every thread that logs, and with them the server. Lines
+    past CONSOLE_BACKLOG are dropped and counted; once the console takes lines again,
+    one line says how many it missed. The files get every line.
+    """
+
+    def __init__(self, stream=None):
+        super().__init__()
+        self.stream = stream or sys.stderr
+        self.lines = queue.Queue(CONSOLE_BACKLOG)
+        self.dropped = 0
+        threading.Thread(target=self._write_lines, name="aiteni-console", daemon=True).start()
+
+    def emit(self, record):
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        try:
+            self.lines.put_nowait(line)
+        except queue.Full:
+            self.dropped += 1  # emit runs under the handler's lock
+
+    def _write_lines(self):
+        while (line := self.lines.get()) is not None:
+            with self.lock:
+                dropped, self.dropped = self.dropped, 0
+            try:
+                if dropped:
+                    self.stream.write(f"{dropped} lines were not written to the console, which was not being read "
+                                      "(the log files have them)\n")
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            except (OSError, ValueError):  # the console is gone (closed, or its pipe broken): nothing to tell
+                pass
+            self.lines.task_done()
+        self.lines.task_done()
+
+    def flush(self):
+        """Waits a moment for the console to take the queued lines (logging.shutdown calls this at exit)."""
+        deadline = time.monotonic() + CONSOLE_FLUSH_SECONDS
+        while self.lines.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def close(self):
+        try:
+            self.lines.put_nowait(None)
+        except queue.Full:  # the thread is stuck on a console nobody reads; it is a daemon
+            pass
+        super().close()
+
+
 def note(logger, **fields):
     """Adds `key=value` facts to the current request's line; outside a request they get a line of their own.
 
@@ -157,7 +222,7 @@ def configure_logging(app):
     """Root handlers for stderr and the daily files, each behind the secret mask."""
     config = app.config
     mask = SecretMaskFilter([config["WECHAT_APPSECRET"], config["JWT_SECRET"], config["SECRET_KEY"]])
-    handlers = [logging.StreamHandler(sys.stderr)]
+    handlers = [ConsoleHandler()]
     if config["LOG_DIR"]:
         directory = Path(app.root_path).parent / config["LOG_DIR"]
         handlers.append(DailyFileHandler(directory, "info", logging.INFO))

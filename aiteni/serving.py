@@ -16,9 +16,12 @@
 - Behind PROXY_FIX_X_FOR proxies waitress passes X-Forwarded-For on for
   ProxyFix to read (it clears it by default); with none trusted it clears it.
 """
+import ctypes
 import errno
 import http
 import logging
+import socket
+import sys
 
 import orjson
 import waitress
@@ -37,11 +40,50 @@ request_log = logging.getLogger("aiteni.request")
 SPARE_FILES = 64
 
 
+# Windows' exclusive binding (winsock2.h: ~SO_REUSEADDR); the socket module has it only there.
+SO_EXCLUSIVEADDRUSE = getattr(socket, "SO_EXCLUSIVEADDRUSE", -5)
+# Windows' error for a port it reserves (Hyper-V, WSL, Docker ranges) or another program holds exclusively.
+WSAEACCES = 10013
+
+
+def bind_options(platform=sys.platform):
+    """The socket options of the listening socket, chosen for `platform`.
+
+    waitress sets SO_REUSEADDR everywhere. On POSIX that only lets a restarted server
+    bind over connections in TIME_WAIT; on Windows it lets a second server bind a port
+    another one is listening on, and steal part of its connections. Windows gets
+    SO_EXCLUSIVEADDRUSE instead: the second server is refused.
+    """
+    if platform == "win32":
+        return [(socket.SOL_SOCKET, SO_EXCLUSIVEADDRUSE, 1)]
+    return [(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)]
+
+
+def listening_sockets(host, port, platform=sys.platform):
+    """Sockets bound to every address of `host` on `port` (as waitress would bind them), with bind_options;
+    OSError when one cannot be bound."""
+    sockets = []
+    try:
+        for family, kind, proto, _, address in socket.getaddrinfo(
+            host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, socket.IPPROTO_TCP, socket.AI_PASSIVE
+        ):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            for level, name, value in bind_options(platform):
+                sock.setsockopt(level, name, value)
+            sock.bind(address)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
 def options(config):
-    """waitress's settings for this app's config."""
+    """waitress's settings for this app's config (where it listens is listening_sockets' job)."""
     return {
-        "host": config["HOST"],
-        "port": config["PORT"],
         "threads": config["THREADS"],
         "connection_limit": config["CONNECTION_LIMIT"],
         "channel_timeout": config["CHANNEL_TIMEOUT"],
@@ -95,7 +137,8 @@ class EnvelopeChannel(HTTPChannel):
 def create_server(app, config):
     """A waitress server for `app`, listening, not yet serving; OSError when it cannot listen."""
     sockets = {}
-    server = waitress.create_server(app, map=sockets, **options(config))
+    listening = listening_sockets(config["HOST"], config["PORT"])
+    server = waitress.create_server(app, map=sockets, sockets=listening, **options(config))
     for listener in sockets.values():
         if isinstance(listener, BaseWSGIServer):
             listener.channel_class = EnvelopeChannel
@@ -120,12 +163,43 @@ def _allow_open_files(connection_limit):
     resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
-def _cannot_listen(error, host, port):
+def cannot_listen(error, host, port, platform=sys.platform):
+    """The one line for an OSError of binding HOST:PORT."""
     if error.errno == errno.EADDRINUSE:
         return f"PORT {port} on {host} is already in use: stop the other server or set PORT to a free one"
+    if platform == "win32" and error.errno in (errno.EACCES, WSAEACCES):
+        # Windows has no privileged ports: this is a reserved range, or a program holding the port exclusively.
+        return (
+            f"PORT {port} on {host} is reserved by Windows or held by another program: "
+            "`netsh interface ipv4 show excludedportrange protocol=tcp` lists the reserved ranges (Hyper-V, WSL, "
+            f"Docker), `netstat -ano | findstr :{port}` the program; set PORT to a free port outside them"
+        )
     if error.errno == errno.EACCES:
         return f"PORT {port} on {host} needs privileges: use a port above 1023 (nginx in front listens on 443)"
     return f"HOST {host} PORT {port}: cannot listen there ({error.strerror or error}): set HOST to an address of this machine"
+
+
+# SetConsoleMode flags (Windows): QuickEdit lets a click select text, which pauses every write to the
+# console until Esc; setting the mode needs EXTENDED_FLAGS too.
+ENABLE_QUICK_EDIT_MODE = 0x0040
+ENABLE_EXTENDED_FLAGS = 0x0080
+STD_INPUT_HANDLE = -10
+
+
+def quick_edit_off(platform=sys.platform, kernel32=None):
+    """Turns QuickEdit off in the console `python wsgi.py` runs in (Windows), so a stray click cannot pause it.
+
+    Logging no longer waits on the console (logs.ConsoleHandler); this keeps the console itself
+    showing lines. True when it was switched off; False elsewhere and without a console (a service).
+    """
+    if platform != "win32":
+        return False
+    kernel32 = kernel32 or ctypes.windll.kernel32
+    handle = kernel32.GetStdHandle(STD_INPUT_HANDLE)
+    mode = ctypes.c_uint32()
+    if not kernel32.GetConsoleMode(handle, ctypes.byref(mode)) or not mode.value & ENABLE_QUICK_EDIT_MODE:
+        return False
+    return bool(kernel32.SetConsoleMode(handle, (mode.value | ENABLE_EXTENDED_FLAGS) & ~ENABLE_QUICK_EDIT_MODE))
 
 
 def serve(app):
@@ -135,6 +209,7 @@ def serve(app):
     try:
         server = create_server(app, config)
     except OSError as error:
-        raise ConfigError(_cannot_listen(error, config["HOST"], config["PORT"])) from None
+        raise ConfigError(cannot_listen(error, config["HOST"], config["PORT"])) from None
+    quick_edit_off()
     server.print_listen("Serving on http://{}:{}")
     server.run()
