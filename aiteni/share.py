@@ -19,7 +19,7 @@ from .errors import BadRequest
 from .extensions import db
 from .inputs import is_number, json_body
 from .models import WeChatShareCode, utcnow
-from .wechat import POLL_SECONDS, CodeRequest, Unavailable, lease_until
+from .wechat import POLL_SECONDS, CodeRequest, Unavailable, lease_lapsed, lease_until
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +105,10 @@ def _claim(key, where, new, deadline):
             if new:
                 connection.execute(_TABLE.insert().values(**key, claimed_until=lease, created_at=now))
                 return lease
-            # The claim of a request that died before storing the image lapses.
+            # The claim of a request that died before storing the image lapses (or one from before a clock step).
             claimed = connection.execute(
                 _TABLE.update()
-                .where(*where, _TABLE.c.image.is_(None), _TABLE.c.claimed_until < now)
+                .where(*where, _TABLE.c.image.is_(None), lease_lapsed(_TABLE.c.claimed_until, now, deadline))
                 .values(claimed_until=lease)
             ).rowcount
     except IntegrityError:  # another request claimed it first
