@@ -57,8 +57,9 @@ def create_app(config=None):
 
 def register_extensions(app):
     from . import database, evaluation, tokens, wechat
-    from .envelope import OrjsonProvider
+    from .envelope import CharsetResponse, OrjsonProvider
 
+    app.response_class = CharsetResponse
     app.json = OrjsonProvider(app)
     database.init_app(app)
     # Flask-Migrate pulls in alembic, ~11 MB that a WSGI server never uses: only the

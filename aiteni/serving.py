@@ -13,6 +13,8 @@
   of its plain text, through EnvelopeChannel, and write a request-log line.
 - A request with both Content-Length and Transfer-Encoding is answered, then
   its connection closed (RFC 9112 §6.1): nothing pipelined after it is read.
+- Ctrl+C (NSSM's stop, SIGINT) lets the requests in progress finish, a login
+  waiting WECHAT_TIMEOUT on WeChat included, where waitress waits 5 s.
 - Behind PROXY_FIX_X_FOR proxies waitress passes X-Forwarded-For on for
   ProxyFix to read (it clears it by default); with none trusted it clears it.
 """
@@ -28,13 +30,17 @@ import waitress
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import BaseWSGIServer
-from waitress.task import ErrorTask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
 from waitress.utilities import ServerNotImplemented
 
 from . import ConfigError
+from .envelope import JSON_CONTENT_TYPE
 from .errors import contract_status
 
 request_log = logging.getLogger("aiteni.request")
+
+# How much longer than WECHAT_TIMEOUT, the slowest a request may be, a stopping server waits for them.
+STOP_MARGIN_SECONDS = 2
 
 # Descriptors beside the connections: listening socket, waitress's trigger, database pool, log files.
 SPARE_FILES = 64
@@ -81,6 +87,23 @@ def listening_sockets(host, port, platform=sys.platform):
     return sockets
 
 
+class PatientDispatcher(ThreadedTaskDispatcher):
+    """waitress's worker threads, which at a stop wait `stop_seconds` for the requests in progress (waitress: 5 s)."""
+
+    def __init__(self, threads, stop_seconds):
+        super().__init__()
+        self.stop_seconds = stop_seconds
+        self.set_thread_count(threads)
+
+    def shutdown(self, cancel_pending=True, timeout=5):
+        return super().shutdown(cancel_pending, max(timeout, self.stop_seconds))
+
+
+def stop_seconds(config):
+    """How long a stopping `python wsgi.py` waits for requests in progress."""
+    return config["WECHAT_TIMEOUT"] + STOP_MARGIN_SECONDS
+
+
 def options(config):
     """waitress's settings for this app's config (where it listens is listening_sockets' job)."""
     return {
@@ -111,7 +134,7 @@ class EnvelopeErrorTask(ErrorTask):
         )
         body = orjson.dumps({"code": status, "msg": msg})
         self.status = f"{status} {http.HTTPStatus(status).phrase}"
-        self.response_headers.append(("Content-Type", "application/json"))
+        self.response_headers.append(("Content-Type", JSON_CONTENT_TYPE))
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
@@ -138,7 +161,8 @@ def create_server(app, config):
     """A waitress server for `app`, listening, not yet serving; OSError when it cannot listen."""
     sockets = {}
     listening = listening_sockets(config["HOST"], config["PORT"])
-    server = waitress.create_server(app, map=sockets, sockets=listening, **options(config))
+    dispatcher = PatientDispatcher(config["THREADS"], stop_seconds(config))
+    server = waitress.create_server(app, map=sockets, _dispatcher=dispatcher, sockets=listening, **options(config))
     for listener in sockets.values():
         if isinstance(listener, BaseWSGIServer):
             listener.channel_class = EnvelopeChannel

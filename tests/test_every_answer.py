@@ -11,6 +11,8 @@ from wsgi_process import clean_env, wsgi_server
 
 BAD_JSON = {"code": 400, "msg": "请求数据格式错误"}
 NOT_FOUND = {"code": 404, "msg": "接口不存在"}
+# API.md: the charset is named (PowerShell 5.1 garbles Chinese without it).
+JSON = "application/json; charset=utf-8"
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ def exchange(server, raw, timeout=5):
 def assert_envelope(answer, status, body):
     assert answer is not None, "no answer"
     got_status, headers, got_body = answer
-    assert (got_status, headers["content-type"].split(";")[0], json.loads(got_body)) == (status, "application/json", body)
+    assert (got_status, headers["content-type"], json.loads(got_body)) == (status, JSON, body)
 
 
 @pytest.mark.parametrize("path", ["/api/health//", "/api//health", "/api/evaluation//history",
@@ -106,5 +108,18 @@ def test_odd_request_lines_answer_the_envelope(server, request_line):
     answer = exchange(server, f"{request_line}\r\nHost: aiteni\r\n\r\n".encode())
     assert answer is not None
     status, headers, body = answer
-    assert status in CONTRACT_STATUSES and headers["content-type"].startswith("application/json")
+    assert status in CONTRACT_STATUSES and headers["content-type"] == JSON
     assert json.loads(body)["code"] == status
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("GET", "/api/version", b""), ("GET", "/api/health", b""), ("GET", "/api/evaluation/questions", b""),
+    ("GET", "/api/evaluation/config", b""), ("GET", "/api/openapi.json", b""), ("GET", "/api/nothing", b""),
+    ("DELETE", "/api/version", b""), ("POST", "/api/auth/login", b"[]"), ("GET", "/api/user/info", b""),
+    ("POST", "/api/auth/login", b"x" * 300_000),
+])
+def test_every_json_answer_names_its_charset(server, method, path, body):
+    """PowerShell 5.1's Invoke-RestMethod reads JSON without a charset as ISO-8859-1: every msg garbled."""
+    answer = exchange(server, f"{method} {path} HTTP/1.1\r\nHost: aiteni\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                      + body)
+    assert answer is not None and answer[1]["content-type"] == JSON

@@ -104,7 +104,7 @@ def test_a_declared_300_mb_body_is_refused_at_once_without_reading_it(server):
         assert answer is not None, "no answer until the body is sent"
         assert time.monotonic() - started < 1
         status, headers, body = answer
-        assert (status, headers["content-type"], json.loads(body)) == (413, "application/json", TOO_LARGE)
+        assert (status, headers["content-type"], json.loads(body)) == (413, "application/json; charset=utf-8", TOO_LARGE)
         try:
             for _ in range(64):  # what a client that does not listen sends anyway
                 sock.sendall(b"x" * 16384)
@@ -153,5 +153,5 @@ def test_a_request_waitress_cannot_parse_gets_the_envelope_too(server):
     with socket.create_connection(server.address) as sock:
         sock.sendall(b"POST /api/auth/login HTTP/1.1\r\nHost: aiteni\r\nContent-Length: ten\r\n\r\n")
         status, headers, body = read_response(sock, timeout=3)
-    assert (status, headers["content-type"]) == (400, "application/json")
+    assert (status, headers["content-type"]) == (400, "application/json; charset=utf-8")
     assert json.loads(body) == {"code": 400, "msg": "请求数据格式错误"}
