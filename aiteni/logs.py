@@ -9,6 +9,8 @@ from pathlib import Path
 
 from flask import has_request_context, request
 
+from . import logdir
+
 log = logging.getLogger("aiteni.request")
 
 # WSGI environ keys the request line reads: who the caller is, and what `note()` added.
@@ -105,16 +107,17 @@ class SecretMaskFilter(logging.Filter):
 
 
 class DailyFileHandler(logging.Handler):
-    """Writes to `<prefix>-YYYY-MM-DD.log`, opening the next file when the day changes.
+    """Writes to `<prefix>-YYYY-MM-DD<suffix>.log`, opening the next file when the day changes.
 
     No renaming (unlike TimedRotatingFileHandler), so it also works on Windows,
     where an open file cannot be renamed.
     """
 
-    def __init__(self, directory, prefix, level):
+    def __init__(self, directory, prefix, level, suffix=""):
         super().__init__(level)
         self.directory = Path(directory)
         self.prefix = prefix
+        self.suffix = suffix
         self.day = None
         self.stream = None
 
@@ -124,7 +127,7 @@ class DailyFileHandler(logging.Handler):
             if self.stream:
                 self.stream.close()
             self.directory.mkdir(parents=True, exist_ok=True)
-            self.stream = open(self.directory / f"{self.prefix}-{day}.log", "a", encoding="utf-8")
+            self.stream = open(self.directory / f"{self.prefix}-{day}{self.suffix}.log", "a", encoding="utf-8")
             self.day = day
         return self.stream
 
@@ -225,8 +228,9 @@ def configure_logging(app):
     handlers = [ConsoleHandler()]
     if config["LOG_DIR"]:
         directory = Path(app.root_path).parent / config["LOG_DIR"]
-        handlers.append(DailyFileHandler(directory, "info", logging.INFO))
-        handlers.append(DailyFileHandler(directory, "error", logging.ERROR))
+        suffix = logdir.file_suffix(directory)  # another process writes the plain names: files of our own
+        handlers.append(DailyFileHandler(directory, "info", logging.INFO, suffix))
+        handlers.append(DailyFileHandler(directory, "error", logging.ERROR, suffix))
 
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "aiteni", False)]:
