@@ -1,5 +1,6 @@
-"""PROXY_FIX_X_FOR through a real `python wsgi.py` (waitress): behind nginx each client has its own
-address in limits, logs and sessions; with no proxy trusted a forged header changes nothing."""
+"""PROXY_FIX_X_FOR through a real `python wsgi.py` (waitress), and `waitress-serve` with the documented flag:
+behind nginx each client has its own address in limits, logs and sessions; with no proxy trusted a forged
+header changes nothing."""
 import re
 
 import pytest
@@ -9,12 +10,17 @@ import sqlalchemy as sa
 from wsgi_process import clean_env, wsgi_server
 
 
-def serve(database_url, tmp_path, **settings):
+PROFILE = {"nickName": "张三", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}
+# What docs/deployment.md (Behind nginx) tells `waitress-serve` users to add to its line.
+WAITRESS_SERVE = ("-m", "waitress", "--listen=127.0.0.1:0", "--no-clear-untrusted-proxy-headers", "wsgi:app")
+
+
+def serve(database_url, tmp_path, args=("wsgi.py",), **settings):
     env = clean_env(
         DATABASE_URL=database_url, LOG_DIR=tmp_path / "logs", PORT=0, RATELIMIT_DEFAULT="2 per minute",
         RATELIMIT_LOGIN="2 per minute", WECHAT_DEV_LOGIN=1, **settings,
     )
-    return wsgi_server(env)
+    return wsgi_server(env, args=args)
 
 
 def version(server, forwarded_for):
@@ -22,7 +28,7 @@ def version(server, forwarded_for):
 
 
 def login(server, code, forwarded_for):
-    return requests.post(f"{server.base_url}/api/auth/login", json={"code": code, "nickName": "张三", "avatarUrl": "https://mmbiz.qpic.cn/a.png"},
+    return requests.post(f"{server.base_url}/api/auth/login", json={"code": code, **PROFILE},
                          headers={"X-Forwarded-For": forwarded_for}, timeout=5)
 
 
@@ -40,9 +46,10 @@ def session_ips(database_url):
     return ips
 
 
-def test_behind_nginx_each_client_has_its_own_budget_log_address_and_session(database_url, tmp_path):
+@pytest.mark.parametrize("args", [("wsgi.py",), WAITRESS_SERVE], ids=["python wsgi.py", "waitress-serve"])
+def test_behind_nginx_each_client_has_its_own_budget_log_address_and_session(database_url, tmp_path, args):
     # nginx appends the peer it saw ($proxy_add_x_forwarded_for): the last entry is the client.
-    with serve(database_url, tmp_path, PROXY_FIX_X_FOR=1) as server:
+    with serve(database_url, tmp_path, args, PROXY_FIX_X_FOR=1) as server:
         answers = [version(server, f"6.6.6.{n}, 203.0.113.{n}").status_code for n in range(1, 11)]
         again = [version(server, "203.0.113.1").status_code for _ in range(2)]
         logins = [login(server, f"player{n}", f"203.0.113.{n}").status_code for n in range(20, 24)]
