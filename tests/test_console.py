@@ -43,8 +43,9 @@ def test_a_console_nobody_reads_does_not_stop_the_server(tmp_path):
                 slowest = max(slowest, time.monotonic() - started)
             started = time.monotonic()
             assert session.get(f"{base}/api/health", timeout=5).status_code == 200
-            assert time.monotonic() - started < 0.5
-            assert slowest < 1
+            # A blocked console stalls every request for good (the 5 s timeout); a loaded machine, a moment.
+            assert time.monotonic() - started < 2
+            assert slowest < 3, slowest
             # The files got every line.
             info = "".join(path.read_text(encoding="utf-8") for path in (tmp_path / "logs").glob("info-*.log"))
             assert info.count("GET /api/version 200") == 3001  # and the first, which waited for the start
