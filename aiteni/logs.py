@@ -164,6 +164,8 @@ class ConsoleHandler(logging.Handler):
         self.stream = stream or sys.stderr
         self.lines = queue.Queue(CONSOLE_BACKLOG)
         self.dropped = 0
+        # Not the handler's lock: logging.shutdown holds that while flush() waits for the writer.
+        self.dropped_lock = threading.Lock()
         threading.Thread(target=self._write_lines, name="aiteni-console", daemon=True).start()
 
     def emit(self, record):
@@ -175,11 +177,12 @@ class ConsoleHandler(logging.Handler):
         try:
             self.lines.put_nowait(line)
         except queue.Full:
-            self.dropped += 1  # emit runs under the handler's lock
+            with self.dropped_lock:
+                self.dropped += 1
 
     def _write_lines(self):
         while (line := self.lines.get()) is not None:
-            with self.lock:
+            with self.dropped_lock:
                 dropped, self.dropped = self.dropped, 0
             try:
                 if dropped:
