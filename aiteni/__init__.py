@@ -40,6 +40,8 @@ def create_app(config=None):
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
 
     app.url_map.strict_slashes = False
+    # A doubled slash is a path of no route (404), not werkzeug's HTML redirect to the merged one.
+    app.url_map.merge_slashes = False
     configure_logging(app)
     for note in notes:
         log.warning(note)
@@ -55,8 +57,9 @@ def create_app(config=None):
 
 def register_extensions(app):
     from . import database, evaluation, tokens, wechat
-    from .envelope import OrjsonProvider
+    from .envelope import CharsetResponse, OrjsonProvider
 
+    app.response_class = CharsetResponse
     app.json = OrjsonProvider(app)
     database.init_app(app)
     # Flask-Migrate pulls in alembic, ~11 MB that a WSGI server never uses: only the

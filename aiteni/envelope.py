@@ -3,6 +3,20 @@ import orjson
 from flask import Response, current_app
 from flask.json.provider import JSONProvider
 
+# API.md: every JSON answer names its charset. Without one, PowerShell 5.1's Invoke-RestMethod
+# reads the body as ISO-8859-1 and garbles every Chinese `msg`.
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+
+
+class CharsetResponse(Response):
+    """The app's response class: `mimetype="application/json"`, wherever a view or Flask writes it,
+    goes out with its charset (werkzeug adds one only to text/* types)."""
+
+    def __init__(self, response=None, status=None, headers=None, mimetype=None, content_type=None, **kwargs):
+        if mimetype == "application/json" and content_type is None:
+            mimetype, content_type = None, JSON_CONTENT_TYPE
+        super().__init__(response, status, headers, mimetype, content_type, **kwargs)
+
 
 def ok(data=None, msg="success"):
     """A 200 envelope; views return it and Flask serialises it. `data` is always there (API.md)."""

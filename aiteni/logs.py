@@ -1,11 +1,15 @@
 """Logging: daily files, stderr, one line per request, and no secret in any of them."""
 import logging
+import queue
 import re
 import sys
+import threading
 import time
 from pathlib import Path
 
 from flask import has_request_context, request
+
+from . import logdir
 
 log = logging.getLogger("aiteni.request")
 
@@ -14,6 +18,12 @@ USER_ID = "aiteni.user_id"
 FIELDS = "aiteni.log_fields"
 
 FORMAT = "%(asctime)s %(levelname)s [%(name)s] %(message)s"
+
+# Lines waiting for a console that is not being read (a Windows console in QuickEdit selection,
+# a pipe nobody reads): past this many, new lines are dropped and counted, never waited for.
+CONSOLE_BACKLOG = 1000
+# How long the process waits at exit for the console to take its last lines.
+CONSOLE_FLUSH_SECONDS = 1.0
 
 # Patterns of things that must never reach a log line, whatever code logged them, each with
 # the words (lower case) one of which a text must contain for the pattern to match at all:
@@ -97,16 +107,17 @@ class SecretMaskFilter(logging.Filter):
 
 
 class DailyFileHandler(logging.Handler):
-    """Writes to `<prefix>-YYYY-MM-DD.log`, opening the next file when the day changes.
+    """Writes to `<prefix>-YYYY-MM-DD<suffix>.log`, opening the next file when the day changes.
 
     No renaming (unlike TimedRotatingFileHandler), so it also works on Windows,
     where an open file cannot be renamed.
     """
 
-    def __init__(self, directory, prefix, level):
+    def __init__(self, directory, prefix, level, suffix=""):
         super().__init__(level)
         self.directory = Path(directory)
         self.prefix = prefix
+        self.suffix = suffix
         self.day = None
         self.stream = None
 
@@ -116,7 +127,7 @@ class DailyFileHandler(logging.Handler):
             if self.stream:
                 self.stream.close()
             self.directory.mkdir(parents=True, exist_ok=True)
-            self.stream = open(self.directory / f"{self.prefix}-{day}.log", "a", encoding="utf-8")
+            self.stream = open(self.directory / f"{self.prefix}-{day}{self.suffix}.log", "a", encoding="utf-8")
             self.day = day
         return self.stream
 
@@ -135,6 +146,66 @@ class DailyFileHandler(logging.Handler):
             if self.stream:
                 self.stream.close()
                 self.stream = None
+        super().close()
+
+
+class ConsoleHandler(logging.Handler):
+    """stderr behind a bounded queue and a thread of its own: a request never waits on the console.
+
+    A console that is not read (one click in a Windows console in QuickEdit mode,
+    a full pipe) blocks the write; with a plain StreamHandler that write, under the
+    handler's lock, stopped every thread that logs, and with them the server. Lines
+    past CONSOLE_BACKLOG are dropped and counted; once the console takes lines again,
+    one line says how many it missed. The files get every line.
+    """
+
+    def __init__(self, stream=None):
+        super().__init__()
+        self.stream = stream or sys.stderr
+        self.lines = queue.Queue(CONSOLE_BACKLOG)
+        self.dropped = 0
+        # Not the handler's lock: logging.shutdown holds that while flush() waits for the writer.
+        self.dropped_lock = threading.Lock()
+        threading.Thread(target=self._write_lines, name="aiteni-console", daemon=True).start()
+
+    def emit(self, record):
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        try:
+            self.lines.put_nowait(line)
+        except queue.Full:
+            with self.dropped_lock:
+                self.dropped += 1
+
+    def _write_lines(self):
+        while (line := self.lines.get()) is not None:
+            with self.dropped_lock:
+                dropped, self.dropped = self.dropped, 0
+            try:
+                if dropped:
+                    self.stream.write(f"{dropped} lines were not written to the console, which was not being read "
+                                      "(the log files have them)\n")
+                self.stream.write(line + "\n")
+                self.stream.flush()
+            except (OSError, ValueError):  # the console is gone (closed, or its pipe broken): nothing to tell
+                pass
+            self.lines.task_done()
+        self.lines.task_done()
+
+    def flush(self):
+        """Waits a moment for the console to take the queued lines (logging.shutdown calls this at exit)."""
+        deadline = time.monotonic() + CONSOLE_FLUSH_SECONDS
+        while self.lines.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def close(self):
+        try:
+            self.lines.put_nowait(None)
+        except queue.Full:  # the thread is stuck on a console nobody reads; it is a daemon
+            pass
         super().close()
 
 
@@ -157,11 +228,12 @@ def configure_logging(app):
     """Root handlers for stderr and the daily files, each behind the secret mask."""
     config = app.config
     mask = SecretMaskFilter([config["WECHAT_APPSECRET"], config["JWT_SECRET"], config["SECRET_KEY"]])
-    handlers = [logging.StreamHandler(sys.stderr)]
+    handlers = [ConsoleHandler()]
     if config["LOG_DIR"]:
         directory = Path(app.root_path).parent / config["LOG_DIR"]
-        handlers.append(DailyFileHandler(directory, "info", logging.INFO))
-        handlers.append(DailyFileHandler(directory, "error", logging.ERROR))
+        suffix = logdir.file_suffix(directory)  # another process writes the plain names: files of our own
+        handlers.append(DailyFileHandler(directory, "info", logging.INFO, suffix))
+        handlers.append(DailyFileHandler(directory, "error", logging.ERROR, suffix))
 
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "aiteni", False)]:

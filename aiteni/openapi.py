@@ -628,9 +628,9 @@ PATHS = {
                         ),
                         "description": f"`{share.RESULT_PAGE}?resultId=<record id>` or `{share.WELCOME_PAGE}`",
                     },
-                    "width": {"description": (
-                        f"Pixels, clamped to {share.MIN_WIDTH}-{share.MAX_WIDTH}; absent or not a number (any other "
-                        f"JSON value): {share.DEFAULT_WIDTH}"
+                    "width": {"type": ["number", "null"], "description": (
+                        f"Pixels, clamped to {share.MIN_WIDTH}-{share.MAX_WIDTH}; absent or null: {share.DEFAULT_WIDTH}; "
+                        f"any other JSON value: 400 `{BAD_JSON}`"
                     )},
                 },
             }, {"path": f"{share.RESULT_PAGE}?resultId=7", "width": 200}),
@@ -644,7 +644,8 @@ PATHS = {
                 },
                 "400": _error(
                     400, [BAD_JSON, share.BAD_PATH, wechat.MisConfigured.message],
-                    "Body not an object, a path of another shape, or the server's WeChat settings are wrong",
+                    "Body not an object, a width not a number, a path of another shape, or the server's WeChat "
+                    "settings are wrong",
                 ),
                 **_wechat_failures(),
             },

@@ -23,11 +23,18 @@ def save():
 @auth_required()
 def history():
     """One page of the caller's records, newest first."""
-    page = positive_int(request.args.get("page", "1"), store.MAX_PAGE)
-    page_size = positive_int(request.args.get("page_size", "10"), store.MAX_PAGE_SIZE)
+    page = _paging("page", "1", store.MAX_PAGE)
+    page_size = _paging("page_size", "10", store.MAX_PAGE_SIZE)
     if page is None or page_size is None:
         raise BadRequest(store.BAD_PAGE)
     return ok(store.history(current_user.id, page, page_size))
+
+
+def _paging(name, default, maximum):
+    """The query parameter `name` as a whole number in 1..maximum, `default` when absent; None when it is
+    anything else, given twice included (which one the client meant is not ours to guess)."""
+    values = request.args.getlist(name) or [default]
+    return positive_int(values[0], maximum) if len(values) == 1 else None
 
 
 @bp.get("/result/<record_id>")

@@ -8,30 +8,105 @@
 - A body over MAX_CONTENT_LENGTH is refused as soon as its Content-Length is
   read, and a chunked one as soon as it grows past it, so no big body is ever
   read, let alone spooled to disk (waitress's own limit is 1 GB).
-- waitress's own refusals (413, a malformed request's 400) answer the JSON
-  envelope instead of its plain text, through EnvelopeChannel.
+- waitress's own refusals (413, a malformed request's 400, a transfer coding
+  it does not know) answer the JSON envelope with a contract status instead
+  of its plain text, through EnvelopeChannel, and write a request-log line.
+- A request with both Content-Length and Transfer-Encoding is answered, then
+  its connection closed (RFC 9112 §6.1): nothing pipelined after it is read.
+- Ctrl+C (NSSM's stop, SIGINT) lets the requests in progress finish, a login
+  waiting WECHAT_TIMEOUT on WeChat included, where waitress waits 5 s.
+- Behind PROXY_FIX_X_FOR proxies waitress passes X-Forwarded-For on for
+  ProxyFix to read (it clears it by default); with none trusted it clears it.
 """
+import ctypes
 import errno
 import http
+import logging
+import socket
+import sys
 
 import orjson
 import waitress
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 from waitress.server import BaseWSGIServer
-from waitress.task import ErrorTask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
+from waitress.utilities import ServerNotImplemented
 
 from . import ConfigError
+from .envelope import JSON_CONTENT_TYPE
 from .errors import contract_status
+
+request_log = logging.getLogger("aiteni.request")
+
+# How much longer than WECHAT_TIMEOUT, the slowest a request may be, a stopping server waits for them.
+STOP_MARGIN_SECONDS = 2
 
 # Descriptors beside the connections: listening socket, waitress's trigger, database pool, log files.
 SPARE_FILES = 64
 
 
+# Windows' exclusive binding (winsock2.h: ~SO_REUSEADDR); the socket module has it only there.
+SO_EXCLUSIVEADDRUSE = getattr(socket, "SO_EXCLUSIVEADDRUSE", -5)
+# Windows' error for a port it reserves (Hyper-V, WSL, Docker ranges) or another program holds exclusively.
+WSAEACCES = 10013
+
+
+def bind_options(platform=sys.platform):
+    """The socket options of the listening socket, chosen for `platform`.
+
+    waitress sets SO_REUSEADDR everywhere. On POSIX that only lets a restarted server
+    bind over connections in TIME_WAIT; on Windows it lets a second server bind a port
+    another one is listening on, and steal part of its connections. Windows gets
+    SO_EXCLUSIVEADDRUSE instead: the second server is refused.
+    """
+    if platform == "win32":
+        return [(socket.SOL_SOCKET, SO_EXCLUSIVEADDRUSE, 1)]
+    return [(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)]
+
+
+def listening_sockets(host, port, platform=sys.platform):
+    """Sockets bound to every address of `host` on `port` (as waitress would bind them), with bind_options;
+    OSError when one cannot be bound."""
+    sockets = []
+    try:
+        for family, kind, proto, _, address in socket.getaddrinfo(
+            host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, socket.IPPROTO_TCP, socket.AI_PASSIVE
+        ):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            for level, name, value in bind_options(platform):
+                sock.setsockopt(level, name, value)
+            sock.bind(address)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+class PatientDispatcher(ThreadedTaskDispatcher):
+    """waitress's worker threads, which at a stop wait `stop_seconds` for the requests in progress (waitress: 5 s)."""
+
+    def __init__(self, threads, stop_seconds):
+        super().__init__()
+        self.stop_seconds = stop_seconds
+        self.set_thread_count(threads)
+
+    def shutdown(self, cancel_pending=True, timeout=5):
+        return super().shutdown(cancel_pending, max(timeout, self.stop_seconds))
+
+
+def stop_seconds(config):
+    """How long a stopping `python wsgi.py` waits for requests in progress."""
+    return config["WECHAT_TIMEOUT"] + STOP_MARGIN_SECONDS
+
+
 def options(config):
-    """waitress's settings for this app's config."""
+    """waitress's settings for this app's config (where it listens is listening_sockets' job)."""
     return {
-        "host": config["HOST"],
-        "port": config["PORT"],
         "threads": config["THREADS"],
         "connection_limit": config["CONNECTION_LIMIT"],
         "channel_timeout": config["CHANNEL_TIMEOUT"],
@@ -41,30 +116,53 @@ def options(config):
         # waitress refuses a body of its limit or more, Flask one over MAX_CONTENT_LENGTH: +1 makes them agree.
         "max_request_body_size": config["MAX_CONTENT_LENGTH"] + 1,
         "ident": "aiteni",
+        # ProxyFix (create_app) is the one reader of X-Forwarded-For; waitress would clear it first.
+        "clear_untrusted_proxy_headers": not config["PROXY_FIX_X_FOR"],
     }
 
 
 class EnvelopeErrorTask(ErrorTask):
-    """A request waitress itself refuses, answered with our envelope (and the contract's statuses)."""
+    """A request waitress itself refuses, answered with our envelope (and the contract's statuses), and logged."""
 
     def execute(self):
-        status, msg = contract_status(self.request.error.code)
+        error = self.request.error
+        # waitress's 501 is a transfer coding it does not know: the client's fault, like a malformed request.
+        status, msg = contract_status(400 if isinstance(error, ServerNotImplemented) else error.code)
+        request_log.log(
+            logging.ERROR if status >= 500 else logging.INFO, "%s %s %s - user=- ip=%s refused=%s",
+            self.request.command or "-", self.request.path or "-", status, self.channel.addr[0], error.body,
+        )
         body = orjson.dumps({"code": status, "msg": msg})
         self.status = f"{status} {http.HTTPStatus(status).phrase}"
-        self.response_headers.append(("Content-Type", "application/json"))
+        self.response_headers.append(("Content-Type", JSON_CONTENT_TYPE))
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
 
 
+class FramingParser(HTTPRequestParser):
+    """waitress's parser, closing the connection after a request whose body length is ambiguous
+    (Content-Length and Transfer-Encoding both given): a proxy in front may have read its body differently."""
+
+    def parse_header(self, header_plus):
+        super().parse_header(header_plus)
+        # HTTP/1.1 drops Transfer-Encoding once parsed (it keeps `chunked`), HTTP/1.0 ignores and keeps it.
+        if "CONTENT_LENGTH" in self.headers and (self.chunked or "TRANSFER_ENCODING" in self.headers):
+            # What waitress's task reads to close after answering, in HTTP/1.0 and 1.1 alike.
+            self.headers["CONNECTION"] = "close"
+
+
 class EnvelopeChannel(HTTPChannel):
     error_task_class = EnvelopeErrorTask
+    parser_class = FramingParser
 
 
 def create_server(app, config):
     """A waitress server for `app`, listening, not yet serving; OSError when it cannot listen."""
     sockets = {}
-    server = waitress.create_server(app, map=sockets, **options(config))
+    listening = listening_sockets(config["HOST"], config["PORT"])
+    dispatcher = PatientDispatcher(config["THREADS"], stop_seconds(config))
+    server = waitress.create_server(app, map=sockets, _dispatcher=dispatcher, sockets=listening, **options(config))
     for listener in sockets.values():
         if isinstance(listener, BaseWSGIServer):
             listener.channel_class = EnvelopeChannel
@@ -89,12 +187,43 @@ def _allow_open_files(connection_limit):
     resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
-def _cannot_listen(error, host, port):
+def cannot_listen(error, host, port, platform=sys.platform):
+    """The one line for an OSError of binding HOST:PORT."""
     if error.errno == errno.EADDRINUSE:
         return f"PORT {port} on {host} is already in use: stop the other server or set PORT to a free one"
+    if platform == "win32" and error.errno in (errno.EACCES, WSAEACCES):
+        # Windows has no privileged ports: this is a reserved range, or a program holding the port exclusively.
+        return (
+            f"PORT {port} on {host} is reserved by Windows or held by another program: "
+            "`netsh interface ipv4 show excludedportrange protocol=tcp` lists the reserved ranges (Hyper-V, WSL, "
+            f"Docker), `netstat -ano | findstr :{port}` the program; set PORT to a free port outside them"
+        )
     if error.errno == errno.EACCES:
         return f"PORT {port} on {host} needs privileges: use a port above 1023 (nginx in front listens on 443)"
     return f"HOST {host} PORT {port}: cannot listen there ({error.strerror or error}): set HOST to an address of this machine"
+
+
+# SetConsoleMode flags (Windows): QuickEdit lets a click select text, which pauses every write to the
+# console until Esc; setting the mode needs EXTENDED_FLAGS too.
+ENABLE_QUICK_EDIT_MODE = 0x0040
+ENABLE_EXTENDED_FLAGS = 0x0080
+STD_INPUT_HANDLE = -10
+
+
+def quick_edit_off(platform=sys.platform, kernel32=None):
+    """Turns QuickEdit off in the console `python wsgi.py` runs in (Windows), so a stray click cannot pause it.
+
+    Logging no longer waits on the console (logs.ConsoleHandler); this keeps the console itself
+    showing lines. True when it was switched off; False elsewhere and without a console (a service).
+    """
+    if platform != "win32":
+        return False
+    kernel32 = kernel32 or ctypes.windll.kernel32
+    handle = kernel32.GetStdHandle(STD_INPUT_HANDLE)
+    mode = ctypes.c_uint32()
+    if not kernel32.GetConsoleMode(handle, ctypes.byref(mode)) or not mode.value & ENABLE_QUICK_EDIT_MODE:
+        return False
+    return bool(kernel32.SetConsoleMode(handle, (mode.value | ENABLE_EXTENDED_FLAGS) & ~ENABLE_QUICK_EDIT_MODE))
 
 
 def serve(app):
@@ -104,6 +233,7 @@ def serve(app):
     try:
         server = create_server(app, config)
     except OSError as error:
-        raise ConfigError(_cannot_listen(error, config["HOST"], config["PORT"])) from None
+        raise ConfigError(cannot_listen(error, config["HOST"], config["PORT"])) from None
+    quick_edit_off()
     server.print_listen("Serving on http://{}:{}")
     server.run()

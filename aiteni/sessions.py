@@ -131,7 +131,8 @@ def refresh(refresh_token):
         raise Unauthorized(tokens.REVOKED)
     stored, session, user = row
     if stored.used_at is not None:
-        if stored.used_at <= now - timedelta(seconds=REFRESH_RACE_SECONDS + tokens.CLOCK_SKEW_SECONDS):
+        # A use further ahead than siblings' skew is from before the clock stepped back: not a race either.
+        if abs(now - stored.used_at) > timedelta(seconds=REFRESH_RACE_SECONDS + tokens.CLOCK_SKEW_SECONDS):
             log.warning("refresh token reused: revoking session of user %s", user.id)
             revoke(session.id)
         raise Unauthorized(tokens.REVOKED)

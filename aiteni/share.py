@@ -19,7 +19,7 @@ from .errors import BadRequest
 from .extensions import db
 from .inputs import is_number, json_body
 from .models import WeChatShareCode, utcnow
-from .wechat import POLL_SECONDS, CodeRequest, Unavailable, lease_until
+from .wechat import POLL_SECONDS, CodeRequest, Unavailable, lease_lapsed, lease_until
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +44,8 @@ _TABLE = WeChatShareCode.__table__
 def share_code(path, width):
     """The code a poster asks for; 400 `分享路径无效` for any path but the result page's and the welcome page's.
 
-    The scene is the record's query, `resultId=<id>`; a missing or non-numeric
-    width is WeChat's default, 430.
+    The scene is the record's query, `resultId=<id>`; a missing (or null) width is WeChat's
+    default, 430, and one that is not a number 400 `请求数据格式错误`.
     """
     if path == WELCOME_PAGE:
         page, scene = WELCOME_PAGE, WELCOME_SCENE
@@ -54,7 +54,11 @@ def share_code(path, width):
         name, _, record_id = scene.partition("=")
         if (page, name) != (RESULT_PAGE, "resultId") or not RECORD_ID.fullmatch(record_id):
             raise BadRequest(BAD_PATH)
-    width = min(max(round(width), MIN_WIDTH), MAX_WIDTH) if is_number(width) else DEFAULT_WIDTH
+    if width is None:
+        width = DEFAULT_WIDTH
+    elif not is_number(width):
+        raise BadRequest()
+    width = min(max(round(width), MIN_WIDTH), MAX_WIDTH)
     return CodeRequest(page, scene, width, path)
 
 
@@ -101,10 +105,10 @@ def _claim(key, where, new, deadline):
             if new:
                 connection.execute(_TABLE.insert().values(**key, claimed_until=lease, created_at=now))
                 return lease
-            # The claim of a request that died before storing the image lapses.
+            # The claim of a request that died before storing the image lapses (or one from before a clock step).
             claimed = connection.execute(
                 _TABLE.update()
-                .where(*where, _TABLE.c.image.is_(None), _TABLE.c.claimed_until < now)
+                .where(*where, _TABLE.c.image.is_(None), lease_lapsed(_TABLE.c.claimed_until, now, deadline))
                 .values(claimed_until=lease)
             ).rowcount
     except IntegrityError:  # another request claimed it first

@@ -143,6 +143,13 @@ FORCE_SPACING = timedelta(seconds=30)
 POLL_SECONDS = 0.1
 # A lease (a token renewal's, a share code's) outlives its caller's deadline by this much.
 LEASE_MARGIN_SECONDS = 1.0
+# A stored time further ahead than it could have been written (a lease, a forced renewal, an
+# expiry) by more than this was written before this host's clock stepped back, or by a host
+# whose clock is far ahead: it is not waited for. Up to this much is siblings' skew.
+CLOCK_STEP = timedelta(seconds=30)
+# WeChat's access tokens live 2 hours; a longer expires_in is kept as 2 hours, so an expiry
+# further ahead than that is a clock that stepped back.
+TOKEN_LIFETIME = timedelta(hours=2)
 # The first bytes of the images getwxacodeunlimit answers with.
 IMAGE_TYPES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
 
@@ -151,6 +158,17 @@ def lease_until(now, deadline):
     """When a claim on a WeChat call, taken at `now` (UTC) by a caller bound by `deadline`
     (time.monotonic()), lapses: LEASE_MARGIN_SECONDS after the caller stops waiting on WeChat."""
     return now + timedelta(seconds=max(0.0, deadline - time.monotonic()) + LEASE_MARGIN_SECONDS)
+
+
+def lease_lapsed(until, now, deadline):
+    """SQL: the lease ending at column `until` is over, or ends later than any lease taken up to now could
+    (the clock stepped back since, CLOCK_STEP past a lease taken now): either way the next caller claims it."""
+    return sa.or_(until.is_(None), until < now, until > lease_until(now, deadline) + CLOCK_STEP)
+
+
+def lease_held(until, now, deadline):
+    """lease_lapsed's opposite, for a value read from the database."""
+    return until is not None and now <= until <= lease_until(now, deadline) + CLOCK_STEP
 
 
 @dataclass(frozen=True)
@@ -556,7 +574,7 @@ class SharedToken:
     def get(self, deadline):
         """The token, from this process's copy while that has over RENEW_AHEAD left."""
         copy = self.copy
-        if copy and copy.expires_at - utcnow() > RENEW_AHEAD:
+        if copy and _fresh(copy.expires_at, utcnow()):
             return copy.token
         return self._shared(deadline)
 
@@ -576,7 +594,7 @@ class SharedToken:
             acquired = self.lock.acquire(timeout=min(POLL_SECONDS, left))
         try:
             copy = self.copy
-            if copy and copy.token != refused and copy.expires_at - utcnow() > RENEW_AHEAD:
+            if copy and copy.token != refused and _fresh(copy.expires_at, utcnow()):
                 return copy.token  # another thread of this process has just renewed it
             return self._from_database(deadline, refused)
         finally:
@@ -596,18 +614,19 @@ class SharedToken:
             if current:
                 # Good until renewed: this process's other threads use it meanwhile.
                 self._keep(row.token, row.expires_at)
-                if row.expires_at - now > RENEW_AHEAD:
+                if _fresh(row.expires_at, now):
                     return row.token
             force = refused is not None and row is not None and row.token == refused
             lease = self._claim(row, now, deadline, force)
             if lease:
                 return self._renew(lease, force, deadline)
-            renewing = row is not None and row.renewing_until is not None and row.renewing_until >= now
+            renewing = row is not None and lease_held(row.renewing_until, now, deadline)
             if current:
                 return row.token  # still good while another caller renews it
-            if force and not renewing and row.forced_at is not None and row.forced_at >= now - FORCE_SPACING:
+            if force and not renewing and row.forced_at is not None and _recent(row.forced_at, now):
                 ago = (now - row.forced_at).total_seconds()
-                raise Overloaded(f"access token refused, and renewed by force {ago:.0f} s ago: "
+                when = f"{ago:.0f} s ago" if ago >= 0 else f"{-ago:.0f} s ahead of this host's clock"
+                raise Overloaded(f"access token refused, and renewed by force {when}: "
                                  f"WeChat allows one forced renewal per {FORCE_SPACING.seconds} s")
             if time.monotonic() + POLL_SECONDS >= deadline:
                 raise Unavailable("no access token within the deadline: another process is renewing it")
@@ -617,13 +636,16 @@ class SharedToken:
         """Takes the renewal for this caller: its lease (the time it ends), or None if another caller has it."""
         table, columns = self._TABLE, self._TABLE.c
         lease = lease_until(now, deadline)
-        free = sa.or_(columns.renewing_until.is_(None), columns.renewing_until < now)
+        free = lease_lapsed(columns.renewing_until, now, deadline)
         if force:
-            due = sa.and_(columns.token == row.token,
-                          sa.or_(columns.forced_at.is_(None), columns.forced_at < now - FORCE_SPACING))
+            # Not forced within FORCE_SPACING, or "forced" further ahead than a sibling's skew: a clock step.
+            spaced = sa.or_(columns.forced_at.is_(None), columns.forced_at < now - FORCE_SPACING,
+                            columns.forced_at > now + CLOCK_STEP)
+            due = sa.and_(columns.token == row.token, spaced)
             values = {"renewing_until": lease, "forced_at": now}
         else:
-            due = sa.or_(columns.token.is_(None), columns.expires_at < now + RENEW_AHEAD)
+            due = sa.or_(columns.token.is_(None), columns.expires_at < now + RENEW_AHEAD,
+                         columns.expires_at > now + TOKEN_LIFETIME + CLOCK_STEP)
             values = {"renewing_until": lease}
         try:
             with write_transaction() as connection:
@@ -650,7 +672,7 @@ class SharedToken:
                     .values(renewing_until=None)
                 )
             raise
-        expires_at = asked_at + timedelta(seconds=expires_in)
+        expires_at = asked_at + min(timedelta(seconds=expires_in), TOKEN_LIFETIME)
         with write_transaction() as connection:
             connection.execute(
                 table.update().where(columns.appid == self.appid)
@@ -661,6 +683,17 @@ class SharedToken:
     def _keep(self, token, expires_at):
         self.copy = _Copy(token, expires_at)
         return token
+
+
+def _fresh(expires_at, now):
+    """A token expiring at `expires_at` needs no renewal yet: over RENEW_AHEAD left, and not more than a token
+    lives (an expiry further ahead was stored before the clock stepped back)."""
+    return RENEW_AHEAD < expires_at - now <= TOKEN_LIFETIME + CLOCK_STEP
+
+
+def _recent(forced_at, now):
+    """A forced renewal at `forced_at` was within FORCE_SPACING; one further ahead than CLOCK_STEP is a clock step."""
+    return now - FORCE_SPACING <= forced_at <= now + CLOCK_STEP
 
 
 class DevWeChatClient:

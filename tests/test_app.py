@@ -87,7 +87,7 @@ def test_chinese_is_written_as_characters(client):
     response = client.get("/api/nothing-here")
     assert "接口不存在".encode() in response.data
     assert b"\\u" not in response.data
-    assert response.content_type == "application/json"
+    assert response.content_type == "application/json; charset=utf-8"
 
 
 @pytest.fixture(params=["sqlite", "mariadb"])

@@ -364,6 +364,8 @@ def test_history_pages_with_defaults_last_partial_page_and_past_the_end(client, 
         {"page": " 1"}, {"page": "١"}, {"page": str(2**63)}, {"page": "9" * 30},
         {"page_size": "0"}, {"page_size": "51"}, {"page_size": "-10"}, {"page_size": "ten"},
         {"page_size": ""}, {"page_size": "10.0"}, {"page": "1", "page_size": "100"},
+        # Given twice: the first used to win silently, the other ignored.
+        {"page": ["1", "abc"]}, {"page": ["2", "2"]}, {"page_size": ["10", "50"]},
     ],
     ids=repr,
 )

@@ -81,13 +81,19 @@ def test_a_body_that_is_not_an_object_is_400(client):
 
 
 @pytest.mark.parametrize("width, sent", [
-    (200, 280), (280, 280), (1280, 1280), (5000, 1280), (500.6, 501), (-3, 280), (None, 430), ("640", 430),
-    (True, 430), ("absent", 430),
+    (200, 280), (280, 280), (1280, 1280), (5000, 1280), (500.6, 501), (-3, 280), (None, 430), ("absent", 430),
 ])
 def test_width_is_clamped_to_wechats_bounds(client, fake_wechat, width, sent):
     body = {"path": POSTER["path"]} if width == "absent" else {**POSTER, "width": width}
     assert client.post("/api/generate_qrcode", json=body).status_code == 200
     assert fake_wechat.code_calls[0]["width"] == sent
+
+
+@pytest.mark.parametrize("width", ["abc", "640", "", True, False, [200], {"px": 200}])
+def test_a_width_that_is_not_a_number_is_400_without_calling_wechat(client, fake_wechat, width):
+    response = client.post("/api/generate_qrcode", json={**POSTER, "width": width})
+    assert (response.status_code, response.get_json()) == (400, {"code": 400, "msg": "请求数据格式错误"})
+    assert fake_wechat.token_calls == [] and fake_wechat.code_calls == []
 
 
 @pytest.mark.parametrize("answer, expected", [
