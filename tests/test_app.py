@@ -10,7 +10,7 @@ from flask_migrate import downgrade, upgrade
 
 from aiteni import __version__, create_app
 from aiteni.extensions import db
-from conftest import record_body
+from conftest import BOTH_DATABASES, record_body
 from mariadb import throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +90,7 @@ def test_chinese_is_written_as_characters(client):
     assert response.content_type == "application/json"
 
 
-@pytest.fixture(params=["sqlite", "mariadb"])
+@pytest.fixture(params=BOTH_DATABASES)
 def database_at(request, tmp_path, fake_wechat):
     """Makes an app on a database migrated up to a revision (None: never migrated), logging into tmp_path/logs."""
     stack = ExitStack()

@@ -189,7 +189,7 @@ def test_jwt_secret_defaults_to_a_secret_key_set_after_the_environment(database_
 
 
 def env_example_value(name):
-    line = next(line for line in (ROOT / ".env.example").read_text().splitlines() if line.startswith(f"{name}="))
+    line = next(line for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines() if line.startswith(f"{name}="))
     return line.partition("=")[2]
 
 

@@ -16,7 +16,7 @@ from aiteni.extensions import db
 from aiteni.models import (
     SCHEMA_REVISION, EvaluationRecord, LoginSession, RefreshToken, User, WeChatAccessToken, WeChatShareCode, utcnow,
 )
-from conftest import TABLES, migrate, on_mysql
+from conftest import BOTH_DATABASES, TABLES, migrate, on_mysql
 from mariadb import throwaway_database
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -91,7 +91,7 @@ def migrations_with(tmp_path, revision, upgrade_body):
     shutil.copytree(MIGRATIONS, directory, ignore=shutil.ignore_patterns("__pycache__"))
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
     script = REVISION.format(revision=revision, head=head, upgrade=upgrade_body.strip("\n"))
-    (directory / "versions" / f"{revision}.py").write_text(script)
+    (directory / "versions" / f"{revision}.py").write_text(script, encoding="utf-8")
     return str(directory)
 
 
@@ -160,7 +160,7 @@ def foreign_keys_enforced():
         return connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
-@pytest.fixture(params=["sqlite", "mariadb"])
+@pytest.fixture(params=BOTH_DATABASES)
 def filled_database(request, tmp_path):
     """A migrated database full of users' data, as a URL."""
     if request.param == "sqlite":
@@ -219,7 +219,7 @@ def test_the_models_name_the_newest_migration():
     assert ScriptDirectory(str(MIGRATIONS)).get_current_head() == SCHEMA_REVISION
 
 
-@pytest.fixture(params=["sqlite", "mariadb"])
+@pytest.fixture(params=BOTH_DATABASES)
 def any_app(request, tmp_path, fake_wechat):
     """The app on a migrated database of either kind."""
     with ExitStack() as stack:
@@ -267,6 +267,7 @@ def test_ids_and_tokens_differing_only_in_case_match_nothing(any_app):
             assert db.session.scalar(sa.select(sa.func.count()).where(column == value.lower())) == 1, column
 
 
+@pytest.mark.services
 def test_the_migration_makes_identifiers_binary_on_mariadb_and_keeps_the_cascade():
     with throwaway_database() as url:
         engine = sa.create_engine(url)

@@ -9,6 +9,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from conftest import BOTH_DATABASES
 from mariadb import server_url
 from wsgi_process import ROOT, clean_env, flask, open_files, run, wsgi_server
 
@@ -29,9 +30,10 @@ BAD = {
     "MySQL without charset=utf8mb4": (
         {"DATABASE_URL": "mysql+pymysql://aiteni:pw@127.0.0.1:3306/aiteni"}, "lacks charset=utf8mb4",
     ),
-    "a MariaDB database that does not exist": (
+    "a MariaDB database that does not exist": pytest.param(
         {"DATABASE_URL": MARIADB.set(database="aiteni_missing").render_as_string(hide_password=False)},
         f"database aiteni_missing does not exist on {MARIADB.host}:{MARIADB.port or 3306}; create it",
+        marks=pytest.mark.services,
     ),
     "a SQLite folder that does not exist": (
         {"DATABASE_URL": "sqlite:///{tmp}/no-such-folder/aiteni.db"}, "cannot open the SQLite file",
@@ -100,7 +102,7 @@ def empty_mariadb_database():
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "mariadb"])
+@pytest.fixture(params=BOTH_DATABASES)
 def fresh_database(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
