@@ -376,14 +376,26 @@ def secret_weakness(secret):
     return None
 
 
+def secret_problem(settings):
+    """Why the signing key must not be used in any mode (development too: a token signed with
+    .env.example's placeholder would open a server that was started with it), or None.
+
+    Unset, development signs with GENERATED_SECRET, random per process.
+    """
+    jwt_secret = settings.get("JWT_SECRET") or ""
+    if jwt_secret == GENERATED_SECRET:
+        return None
+    weakness = secret_weakness(jwt_secret)
+    if weakness:
+        return f"JWT_SECRET is too weak ({weakness}): use 32+ random bytes, made with {MAKE_A_KEY}"
+    return None
+
+
 def production_problem(settings):
     """The reason a production server must not start with these settings, or None."""
     jwt_secret = settings.get("JWT_SECRET") or ""
     if not jwt_secret or jwt_secret == GENERATED_SECRET:
         return f"JWT_SECRET is not set: set it to 32+ random bytes, made with {MAKE_A_KEY}"
-    weakness = secret_weakness(jwt_secret)
-    if weakness:
-        return f"JWT_SECRET is too weak ({weakness}): use 32+ random bytes, made with {MAKE_A_KEY}"
     if not settings.get("WECHAT_APPID") or not settings.get("WECHAT_APPSECRET"):
         return "WECHAT_APPID and WECHAT_APPSECRET must be set"
     if settings.get("WECHAT_DEV_LOGIN"):

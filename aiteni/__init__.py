@@ -33,6 +33,7 @@ def create_app(config=None):
         app.config.update(config)
     app.config["JWT_SECRET"] = app.config["JWT_SECRET"] or app.config["SECRET_KEY"]
     problem = settings.database_problem(app.config["SQLALCHEMY_DATABASE_URI"])
+    problem = settings.secret_problem(app.config) or problem
     if app.config["ENV_NAME"] == "production":
         problem = settings.production_problem(app.config) or problem
     if problem:

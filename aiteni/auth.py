@@ -60,7 +60,7 @@ def logout():
     everywhere = json_body(optional=True).get("all")
     if everywhere is not None and not isinstance(everywhere, bool):
         raise BadRequest()
-    if everywhere or current_user.session_id is None:
+    if everywhere:
         sessions.revoke_all(current_user.id)
     else:
         sessions.revoke(current_user.session_id)

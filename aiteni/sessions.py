@@ -170,9 +170,8 @@ def revoke(session_id):
 
 
 def revoke_all(user_id):
-    """Ends every session of a user, and the access tokens issued before sessions existed."""
+    """Ends every session of a user."""
     now = utcnow()
-    db.session.execute(sa.update(User).where(User.id == user_id).values(tokens_valid_after=now))
     db.session.execute(
         sa.update(LoginSession)
         .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))

@@ -156,11 +156,12 @@ def test_a_fresh_clone_configured_only_by_instance_config_runs_in_production(tmp
     assert not (clone / "instance" / "aiteni.db").exists()
 
 
-def test_copying_env_example_for_production_is_refused(tmp_path):
-    """The placeholder JWT_SECRET that .env.example ships stops a production start."""
+@pytest.mark.parametrize("mode", ["production", "development"])
+def test_copying_env_example_is_refused_in_every_mode(tmp_path, mode):
+    """The placeholder JWT_SECRET that .env.example ships stops the start (development started with it)."""
     clone = fresh_clone(tmp_path)
     shutil.copy(ROOT / ".env.example", clone / ".env")
-    env = clean_env(AITENI_ENV="production", WECHAT_APPID="wx-prod", WECHAT_APPSECRET=secrets.token_hex(16),
+    env = clean_env(AITENI_ENV=mode, WECHAT_APPID="wx-prod", WECHAT_APPSECRET=secrets.token_hex(16),
                     DATABASE_URL=f"sqlite:///{tmp_path / 'a.db'}", LOG_DIR=tmp_path / "logs")
     done = run(SERVE, env, cwd=clone)
     assert done.returncode == 1
