@@ -36,6 +36,8 @@ def create_app(config=None):
     problem = settings.secret_problem(app.config) or problem
     if app.config["ENV_NAME"] == "production":
         problem = settings.production_problem(app.config) or problem
+    if not problem and app.config["LOG_DIR"]:
+        problem = settings.log_dir_problem(settings.BASE_DIR / app.config["LOG_DIR"])
     if problem:
         raise ConfigError(problem)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))

@@ -94,6 +94,13 @@ def _start_problem(engine):
     try:
         with engine.connect() as connection:
             problem = schema_problem(connection)
+    except RuntimeError as error:
+        # PyMySQL's answer to a login method it lacks a package for (MySQL 8's caching_sha2_password:
+        # cryptography; MariaDB's ed25519: pynacl), raised as it is, not as a database error.
+        raise ConfigError(
+            f"DATABASE_URL: cannot log in to {engine.url.host}:{engine.url.port or 3306}: {error}; install it "
+            "into aiteni's .venv (pip install -r requirements.txt installs cryptography)"
+        ) from None
     except DBAPIError as error:
         unusable = _unusable(error, engine.url)
         if unusable:
