@@ -395,6 +395,11 @@ MYSQL_EXAMPLE = "mysql+pymysql://user:password@host:3306/aiteni?charset=utf8mb4"
 
 def database_problem(url, windows=os.name == "nt"):
     """Why DATABASE_URL cannot work, in one line that never shows the password, or None."""
+    # A second @ means one is in the user name or password: the URL would be cut at the first, and the
+    # rest of the password taken for the host (and shown in every connection error).
+    if url.partition("://")[2].count("@") > 1:
+        return ("DATABASE_URL: its user name or password holds an @: percent-encode it (@ as %40; also # as %23, "
+                "/ as %2F, : as %3A, % as %25), e.g. python -c \"import urllib.parse; print(urllib.parse.quote(input(), safe=''))\"")
     try:
         parsed = make_url(url)
     except ArgumentError:
