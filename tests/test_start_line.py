@@ -1,11 +1,14 @@
-"""What `python wsgi.py` says when it starts (issue 21): one line on what runs, its options, and never a password."""
+"""What `python wsgi.py` and `flask --app wsgi db upgrade` say (issue 21): one line on what runs, the
+options, never a password, and an upgrade with nothing to do."""
 import socket
 
 import pytest
 
+from aiteni.models import SCHEMA_REVISION
 from wsgi_process import clean_env, run, wsgi_server
 
 SERVE = ["wsgi.py"]
+UPGRADE = ["-m", "flask", "--app", "wsgi", "db", "upgrade"]
 
 
 def closed_port():
@@ -40,8 +43,7 @@ def test_a_password_that_works_is_never_shown(tmp_path, password):
         assert "Tail99" not in text and "x/y" not in text
 
 
-@pytest.mark.parametrize("command", [SERVE, ["-m", "flask", "--app", "wsgi", "db", "upgrade"]],
-                         ids=["python wsgi.py", "flask db upgrade"])
+@pytest.mark.parametrize("command", [SERVE, UPGRADE], ids=["python wsgi.py", "flask db upgrade"])
 @pytest.mark.parametrize("password", ["Pa@ss#Tail99", "p@ss/word"])
 def test_a_password_with_an_at_sign_is_refused_without_showing_any_part(tmp_path, command, password):
     """Reported as "database unavailable ... server on 'ss#Tail99@127.0.0.1'", in stderr and the error log."""
@@ -83,3 +85,13 @@ def test_an_unknown_or_bad_argument_is_refused_in_one_line(tmp_path, args, messa
     assert done.stderr.strip().splitlines() == [
         f"aiteni refuses to start: {message} (python wsgi.py --help lists the options)"
     ]
+
+
+def test_a_second_db_upgrade_says_the_database_is_already_at_the_latest_revision(tmp_path):
+    """It printed nothing at all."""
+    env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'a.db'}", LOG_DIR=tmp_path / "logs")
+    first, second = (run(UPGRADE, env) for _ in range(2))
+    assert first.returncode == second.returncode == 0
+    assert "Nothing to upgrade" not in first.stderr and "Running upgrade" not in second.stderr
+    assert second.stderr.strip().endswith(
+        f"Nothing to upgrade: the database is already at the latest revision, {SCHEMA_REVISION}.")
