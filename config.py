@@ -399,7 +399,8 @@ def database_problem(url, windows=os.name == "nt"):
     # rest of the password taken for the host (and shown in every connection error).
     if url.partition("://")[2].count("@") > 1:
         return ("DATABASE_URL: its user name or password holds an @: percent-encode it (@ as %40; also # as %23, "
-                "/ as %2F, : as %3A, % as %25), e.g. python -c \"import urllib.parse; print(urllib.parse.quote(input(), safe=''))\"")
+                "/ as %2F, : as %3A, % as %25), e.g. python -c "
+                "\"import urllib.parse; print(urllib.parse.quote(input(), safe=''))\"")
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -409,7 +410,8 @@ def database_problem(url, windows=os.name == "nt"):
     if backend == "sqlite":
         # sqlite:////C:/... is the POSIX absolute form; Windows opens "/C:/..." as no file at all.
         if windows and re.match(r"/[A-Za-z]:", parsed.database or ""):
-            return f"DATABASE_URL {shown}: on Windows the drive letter follows three slashes: write sqlite:///{parsed.database[1:]}"
+            return (f"DATABASE_URL {shown}: on Windows the drive letter follows three slashes: "
+                    f"write sqlite:///{parsed.database[1:]}")
         return None
     if backend not in {"mysql", "mariadb"}:
         return f"DATABASE_URL {shown}: {backend} is not supported; use SQLite or MySQL/MariaDB ({MYSQL_EXAMPLE})"

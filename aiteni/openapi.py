@@ -661,7 +661,9 @@ PATHS = {
                 "200": _json("The database answers", _envelope(200, ["ok"], {
                     "type": "object", "required": ["database"], "properties": {
                         "database": {"const": "ok"},
-                        "schema": {"const": "ahead", "description": "The database is at a newer release's schema (a staged upgrade)"},
+                        "schema": {
+                            "const": "ahead", "description": "The database is at a newer release's schema (a staged upgrade)",
+                        },
                     },
                 })),
                 **_common(),
