@@ -20,7 +20,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask
 
-from . import ConfigError, start_line
+from . import ConfigError
 from .errors import contract_status
 
 # Descriptors beside the connections: listening socket, waitress's trigger, database pool, log files.
@@ -105,8 +105,9 @@ def serve(app):
         server = create_server(app, config)
     except OSError as error:
         raise ConfigError(_cannot_listen(error, config["HOST"], config["PORT"])) from None
-    # Several addresses (HOST=localhost: IPv4 and IPv6) share one port; only one address has effective_port.
-    port = getattr(server, "effective_port", None) or server.effective_listen[0][1]
-    app.logger.info(start_line(app, port))
     server.print_listen("Serving on http://{}:{}")
+    from . import start_line
+
+    # Several addresses (HOST=localhost: IPv4 and IPv6) share one port; only one address has effective_port.
+    app.logger.info(start_line(app, getattr(server, "effective_port", None) or server.effective_listen[0][1]))
     server.run()

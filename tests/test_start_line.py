@@ -3,6 +3,7 @@ options, never a password, and an upgrade with nothing to do."""
 import socket
 
 import pytest
+import requests
 
 from aiteni.models import SCHEMA_REVISION
 from wsgi_process import clean_env, run, wsgi_server
@@ -21,7 +22,7 @@ def test_one_line_says_the_version_mode_database_dev_login_and_docs(tmp_path):
     env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'a.db'}", LOG_DIR=tmp_path / "logs", PORT=port,
                     WECHAT_DEV_LOGIN=1)
     with wsgi_server(env) as server:
-        pass
+        requests.get(f"{server.base_url}/api/version", timeout=5)  # serving: the line is out
     said = [line for line in server.stderr() if "aiteni 1." in line]
     assert len(said) == 1 and said[0].endswith(
         f"aiteni 1.1.0 (development): database sqlite:///{tmp_path / 'a.db'}, dev login on, "
@@ -35,7 +36,7 @@ def test_a_password_that_works_is_never_shown(tmp_path, password):
     url = f"mysql+pymysql://aiteni:{password}@127.0.0.1:{closed_port()}/aiteni?charset=utf8mb4"
     env = clean_env(DATABASE_URL=url, LOG_DIR=tmp_path / "logs", PORT=0)
     with wsgi_server(env) as server:
-        pass
+        requests.get(f"{server.base_url}/api/version", timeout=5)
     said = "\n".join(server.stderr())
     logs = "".join(path.read_text(encoding="utf-8") for path in (tmp_path / "logs").glob("*.log"))
     assert "database mysql+pymysql://aiteni:***@127.0.0.1:" in said
