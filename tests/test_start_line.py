@@ -64,7 +64,7 @@ def test_a_password_with_an_at_sign_is_refused_without_showing_any_part(tmp_path
 def test_port_and_host_on_the_command_line_win(tmp_path):
     port = closed_port()
     env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'a.db'}", LOG_DIR=tmp_path / "logs", PORT=1)
-    with wsgi_server(env, args=["--port", str(port), "--host", "127.0.0.1"]) as server:
+    with wsgi_server(env, args=[*SERVE, "--port", str(port), "--host", "127.0.0.1"]) as server:
         assert server.base_url == f"http://127.0.0.1:{port}"
 
 

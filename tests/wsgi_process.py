@@ -90,10 +90,10 @@ class Served:
 
 
 @contextmanager
-def wsgi_server(env, cwd=ROOT, preexec_fn=None, args=()):
-    """Starts `python wsgi.py *args` (set PORT=0 for any free port); yields a Served; stops it afterwards."""
+def wsgi_server(env, cwd=ROOT, preexec_fn=None, args=("wsgi.py",)):
+    """Starts `python wsgi.py` (set PORT=0 for any free port), or `python *args`; yields a Served; stops it afterwards."""
     process = subprocess.Popen(
-        [sys.executable, "wsgi.py", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        [sys.executable, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, encoding="utf-8", preexec_fn=preexec_fn,
     )
     try:
