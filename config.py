@@ -6,12 +6,15 @@ it: `instance/config.py` (plain `NAME = value` lines), the process environment,
 the `.env` file next to this one. An empty value means the default. The
 `config` argument of `create_app()` overrides the result (tests use it).
 """
+import codecs
 import difflib
+import io
 import math
 import os
 import re
 import secrets
 import select
+import tempfile
 import traceback
 import types
 from dataclasses import dataclass
@@ -247,29 +250,77 @@ CONFIGS = {
 }
 
 
+def _settings_text(path, name):
+    """A settings file's text, or a one-line SettingError saying how to make it readable.
+
+    UTF-8, with or without the BOM that Windows' Notepad and PowerShell 5.1's
+    `Set-Content -Encoding UTF8` write. PowerShell 5.1's `>` writes UTF-16, and
+    Windows editors save in the ANSI code page (GBK, cp1252): each is refused, as
+    a guess at the encoding could turn a secret into another one.
+    """
+    # PowerShell 5.1 re-saves a file it reads in UTF-16 or the ANSI code page as UTF-8 (with a BOM).
+    resave = f"save it as UTF-8 (PowerShell: (Get-Content {name}) | Set-Content -Encoding UTF8 {name})"
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise SettingError(
+            f"{name} cannot be read ({error.strerror}): give the account aiteni runs as read access to it"
+        ) from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\0" in data:
+        raise SettingError(f"{name} is saved as UTF-16 (PowerShell 5.1's > writes it): {resave}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise SettingError(f"{name} line {line} is not UTF-8 (GBK or another code page?): {resave}") from None
+
+
+def _dotenv_settings(path):
+    """The names and values of the .env file, as python-dotenv reads them."""
+    if not path.is_file():
+        return {}
+    return dotenv_values(stream=io.StringIO(_settings_text(path, ".env")))
+
+
 def _instance_settings(path):
     """The upper-case names instance/config.py defines, as Flask's from_pyfile would take them."""
     if not path.is_file():
         return {}
+    source = _settings_text(path, "instance/config.py")
     module = types.ModuleType("config")
     module.__file__ = str(path)
     try:
-        exec(compile(path.read_bytes(), str(path), "exec"), module.__dict__)
+        exec(compile(source, str(path), "exec"), module.__dict__)
     except SyntaxError as error:
         raise SettingError(f"instance/config.py line {error.lineno}: {error.msg}") from None
     except Exception as error:  # whatever the file's own code raised
         frames = traceback.extract_tb(error.__traceback__)
-        line = next(frame.lineno for frame in reversed(frames) if frame.filename == str(path))
-        raise SettingError(f"instance/config.py line {line}: {type(error).__name__}: {error}") from None
+        line = next((frame.lineno for frame in reversed(frames) if frame.filename == str(path)), None)
+        where = f" line {line}" if line else ""
+        raise SettingError(f"instance/config.py{where}: {type(error).__name__}: {error}") from None
     return {name: value for name, value in vars(module).items() if name.isupper()}
 
 
-def _unknown(name):
-    """The line that reports a name in instance/config.py that is no setting."""
+def _unknown(name, where):
+    """The line that reports a name in instance/config.py or .env that is no setting."""
     flask_names = {setting.key: setting.name for setting in SETTINGS if setting.key}
     guess = flask_names.get(name) or next(iter(difflib.get_close_matches(name, NAMES, 1)), None)
     hint = f" (did you mean {guess}?)" if guess else ""
-    return f"instance/config.py: {name} is not a setting and is ignored{hint}"
+    return f"{where}: {name} is not a setting and is ignored{hint}"
+
+
+# A character below space (or DEL) in a value: in .env's double quotes and in Python's strings, a
+# Windows path's backslash starts an escape ("D:\aiteni\logs" holds BEL, \a).
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+QUOTING = {
+    ".env": "in double quotes a backslash starts an escape: write {name}='D:\\aiteni\\logs' (single quotes) "
+            "or D:/aiteni/logs",
+    "instance/config.py": "in a Python string a backslash starts an escape: write {name} = r\"D:\\aiteni\\logs\" "
+                          "or \"D:/aiteni/logs\"",
+    "the environment": "remove it",
+}
+# .env may also hold what the `flask` command reads from it.
+NOT_OURS = ("FLASK_",)
 
 
 def load(environ=None, base_dir=BASE_DIR):
@@ -278,7 +329,8 @@ def load(environ=None, base_dir=BASE_DIR):
     Raises SettingError for the first value that cannot be used.
     """
     environ = os.environ if environ is None else environ
-    sources = [("the environment", environ), (".env", dotenv_values(base_dir / ".env"))]
+    dotenv = _dotenv_settings(base_dir / ".env")
+    sources = [("the environment", environ), (".env", dotenv)]
     instance = {}
     # The test suite's own environment: a deployment's instance/config.py must not reach it.
     if next((values["AITENI_ENV"] for _, values in sources if "AITENI_ENV" in values), None) != "testing":
@@ -291,10 +343,16 @@ def load(environ=None, base_dir=BASE_DIR):
                           (None, None))
         if raw is None or raw == "":
             continue
+        # The `flask` command copies .env into the environment before aiteni is loaded.
+        if where == "the environment" and dotenv.get(setting.name) == raw:
+            where = ".env"
+        shown = "***" if setting.secret else repr(raw)
+        if isinstance(raw, str) and CONTROL.search(raw):
+            hint = QUOTING[where].format(name=setting.name)
+            raise SettingError(f"{setting.name}={shown} (in {where}) holds a control character: {hint}")
         try:
             parsed[setting.name] = setting.parse(raw)
         except ValueError as error:
-            shown = "***" if setting.secret else repr(raw)
             raise SettingError(f"{setting.name}={shown} (in {where}) {error}") from None
 
     profile = CONFIGS[parsed.get("AITENI_ENV", "development")]
@@ -303,7 +361,9 @@ def load(environ=None, base_dir=BASE_DIR):
         for setting in SETTINGS
     }
     values.update({name: getattr(profile, name) for name in dir(profile) if name.isupper()})
-    return values, [_unknown(name) for name in instance if name not in NAMES]
+    notes = [_unknown(name, "instance/config.py") for name in instance if name not in NAMES]
+    notes += [_unknown(name, ".env") for name in dotenv if name not in NAMES and not name.startswith(NOT_OURS)]
+    return values, notes
 
 
 def engine_options(url):
@@ -333,8 +393,14 @@ def engine_options(url):
 MYSQL_EXAMPLE = "mysql+pymysql://user:password@host:3306/aiteni?charset=utf8mb4"
 
 
-def database_problem(url):
+def database_problem(url, windows=os.name == "nt"):
     """Why DATABASE_URL cannot work, in one line that never shows the password, or None."""
+    # A second @ means one is in the user name or password: the URL would be cut at the first, and the
+    # rest of the password taken for the host (and shown in every connection error).
+    if url.partition("://")[2].count("@") > 1:
+        return ("DATABASE_URL: its user name or password holds an @: percent-encode it (@ as %40; also # as %23, "
+                "/ as %2F, : as %3A, % as %25), e.g. python -c "
+                "\"import urllib.parse; print(urllib.parse.quote(input(), safe=''))\"")
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -342,6 +408,10 @@ def database_problem(url):
     shown = parsed.render_as_string(hide_password=True)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
+        # sqlite:////C:/... is the POSIX absolute form; Windows opens "/C:/..." as no file at all.
+        if windows and re.match(r"/[A-Za-z]:", parsed.database or ""):
+            return (f"DATABASE_URL {shown}: on Windows the drive letter follows three slashes: "
+                    f"write sqlite:///{parsed.database[1:]}")
         return None
     if backend not in {"mysql", "mariadb"}:
         return f"DATABASE_URL {shown}: {backend} is not supported; use SQLite or MySQL/MariaDB ({MYSQL_EXAMPLE})"
@@ -355,6 +425,18 @@ def database_problem(url):
         return f"DATABASE_URL {shown} lacks charset=utf8mb4 (without it emoji in nicknames fail): add ?charset=utf8mb4"
     if not parsed.database:
         return f"DATABASE_URL {shown} names no database: {MYSQL_EXAMPLE}"
+    return None
+
+
+def log_dir_problem(directory):
+    """Creates LOG_DIR; why no log file can be written there, or None (a server that cannot log must not run)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        return (f"LOG_DIR {directory}: cannot write log files there ({error.strerror}): "
+                "create it, or give the account aiteni runs as write access to it")
     return None
 
 
@@ -376,14 +458,26 @@ def secret_weakness(secret):
     return None
 
 
+def secret_problem(settings):
+    """Why the signing key must not be used in any mode (development too: a token signed with
+    .env.example's placeholder would open a server that was started with it), or None.
+
+    Unset, development signs with GENERATED_SECRET, random per process.
+    """
+    jwt_secret = settings.get("JWT_SECRET") or ""
+    if jwt_secret == GENERATED_SECRET:
+        return None
+    weakness = secret_weakness(jwt_secret)
+    if weakness:
+        return f"JWT_SECRET is too weak ({weakness}): use 32+ random bytes, made with {MAKE_A_KEY}"
+    return None
+
+
 def production_problem(settings):
     """The reason a production server must not start with these settings, or None."""
     jwt_secret = settings.get("JWT_SECRET") or ""
     if not jwt_secret or jwt_secret == GENERATED_SECRET:
         return f"JWT_SECRET is not set: set it to 32+ random bytes, made with {MAKE_A_KEY}"
-    weakness = secret_weakness(jwt_secret)
-    if weakness:
-        return f"JWT_SECRET is too weak ({weakness}): use 32+ random bytes, made with {MAKE_A_KEY}"
     if not settings.get("WECHAT_APPID") or not settings.get("WECHAT_APPSECRET"):
         return "WECHAT_APPID and WECHAT_APPSECRET must be set"
     if settings.get("WECHAT_DEV_LOGIN"):

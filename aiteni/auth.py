@@ -2,7 +2,7 @@
 from flask import Blueprint, current_app, request
 from flask_jwt_extended import current_user
 
-from . import logs, sessions, tokens, users
+from . import database, logs, sessions, tokens, users
 from .envelope import ok
 from .errors import BadRequest
 from .inputs import json_body
@@ -31,6 +31,7 @@ def login():
     body = json_body()
     code = _wechat_code(body, NO_CODE, InvalidCode)
     nickname, avatar_url = users.check_login_profile(body.get("nickName"), body.get("avatarUrl"))
+    database.check_tables(sessions.LOGIN_TABLES)
     wechat = current_app.extensions["wechat"].code2session(code)
     user, pair = sessions.login(wechat, nickname, avatar_url, request.remote_addr, request.user_agent.string)
     request.environ[logs.USER_ID] = user.id
@@ -60,7 +61,7 @@ def logout():
     everywhere = json_body(optional=True).get("all")
     if everywhere is not None and not isinstance(everywhere, bool):
         raise BadRequest()
-    if everywhere or current_user.session_id is None:
+    if everywhere:
         sessions.revoke_all(current_user.id)
     else:
         sessions.revoke(current_user.session_id)

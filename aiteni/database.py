@@ -1,7 +1,10 @@
 """Binds SQLAlchemy, tunes each new connection, checks the schema, and runs the hot paths' write transactions."""
+import functools
 import logging
+import re
 import threading
 from contextlib import contextmanager, nullcontext
+from pathlib import Path
 
 import click
 import orjson
@@ -57,10 +60,28 @@ def missing_schema(error):
     return None
 
 
-def schema_problem(connection):
-    """Why this database is not at the schema this code expects (models.SCHEMA_REVISION), or None.
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+CURRENT, AHEAD, BEHIND = "current", "ahead", "behind"
 
-    One query; a database that is down raises as any query would.
+
+@functools.cache
+def known_revisions():
+    """Every revision in migrations/versions/, read from the scripts' `revision = "..."` lines (not through
+    alembic, ~11 MB the server never loads otherwise)."""
+    pattern = re.compile(r"""^revision\s*=\s*['"]([0-9A-Za-z_]+)['"]""", re.M)
+    return frozenset(
+        found.group(1) for path in MIGRATIONS.glob("*.py")
+        if (found := pattern.search(path.read_text(encoding="utf-8")))
+    )
+
+
+def schema_state(connection):
+    """Where this database's schema stands against this code's (models.SCHEMA_REVISION): CURRENT, AHEAD
+    or BEHIND, and why when it is not CURRENT.
+
+    AHEAD is a revision none of this code's migrations know: a newer release's, run while this
+    host still serves the older code (a staged upgrade). Newer migrations keep what older code
+    reads, so it is served as it is. One query; a database that is down raises as any query would.
     """
     try:
         revision = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
@@ -68,10 +89,26 @@ def schema_problem(connection):
         problem = missing_schema(error)
         if problem is None:
             raise
-        return problem
-    if revision != SCHEMA_REVISION:
-        return f"it is at revision {revision or 'none'}, this version of aiteni needs {SCHEMA_REVISION}"
-    return None
+        return BEHIND, problem
+    if revision == SCHEMA_REVISION:
+        return CURRENT, None
+    if revision and revision not in known_revisions():
+        return AHEAD, f"at revision {revision}, newer than this version of aiteni ({SCHEMA_REVISION})"
+    return BEHIND, f"it is at revision {revision or 'none'}, this version of aiteni needs {SCHEMA_REVISION}"
+
+
+def check_tables(tables):
+    """Raises the database's own error when one of `tables` or of their columns is missing (errors.py
+    answers it 503 and logs what to run), before a request does what cannot be undone, such as
+    spending a WeChat code. Once they are all there, this process does not ask again.
+    """
+    found = current_app.extensions["aiteni.tables_found"]
+    if all(table.name in found for table in tables):
+        return
+    with db.engine.connect() as connection:
+        for table in tables:
+            connection.execute(sa.select(*table.columns).limit(0)).all()
+    found.update(table.name for table in tables)
 
 
 def _unusable(error, url):
@@ -90,28 +127,39 @@ def _unusable(error, url):
 
 
 def _start_problem(engine):
-    """What is wrong with the database, as an error line, or None; ConfigError if DATABASE_URL can never work."""
+    """The log level and line of what is wrong with the database (None: nothing); ConfigError if
+    DATABASE_URL can never work."""
     try:
         with engine.connect() as connection:
-            problem = schema_problem(connection)
+            state, problem = schema_state(connection)
+    except RuntimeError as error:
+        # PyMySQL's answer to a login method it lacks a package for (MySQL 8's caching_sha2_password:
+        # cryptography; MariaDB's ed25519: pynacl), raised as it is, not as a database error.
+        raise ConfigError(
+            f"DATABASE_URL: cannot log in to {engine.url.host}:{engine.url.port or 3306}: {error}; install it "
+            "into aiteni's .venv (pip install -r requirements.txt installs cryptography)"
+        ) from None
     except DBAPIError as error:
         unusable = _unusable(error, engine.url)
         if unusable:
             raise ConfigError(unusable) from None
-        return f"database unavailable at start: {error.orig}"
-    return problem and not_migrated(problem)
+        return logging.ERROR, f"database unavailable at start: {error.orig}"
+    if state == AHEAD:
+        return logging.WARNING, f"database {problem}: serving it as it is; update this host's code"
+    return logging.ERROR, problem and not_migrated(problem)
 
 
 def check_at_start(app):
-    """Connects once: a DATABASE_URL that cannot work stops the start; a server down or a schema behind is logged.
+    """Connects once: a DATABASE_URL that cannot work stops the start; a server down or a schema behind
+    is logged as an error, a schema ahead (a staged upgrade) as a warning.
 
     Requests answer 503 until the server is back or the migrations have run.
-    `flask` commands log neither: each says what failed itself, and `db upgrade` is the fix.
+    `flask` commands log none of these: each says what failed itself, and `db upgrade` is the fix.
     """
     with app.app_context():
-        problem = _start_problem(db.engine)
+        level, problem = _start_problem(db.engine)
     if problem and click.get_current_context(silent=True) is None:
-        log.error(problem)
+        log.log(level, problem)
 
 
 def _tune_sqlite(dbapi_connection, _record):
@@ -159,3 +207,4 @@ def init_app(app):
         if sqlite:
             sa.event.listen(engine, "connect", _tune_sqlite)
     app.extensions["aiteni.write_lock"] = threading.Lock() if sqlite else nullcontext()
+    app.extensions["aiteni.tables_found"] = set()

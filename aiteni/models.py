@@ -62,8 +62,7 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    # Set by "log out everywhere": access tokens without a session (issued before
-    # login sessions existed) that were issued before this moment are dead.
+    # No longer read or written: it ended access tokens without a session, which are refused since 1.2.
     tokens_valid_after: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:

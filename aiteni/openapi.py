@@ -672,7 +672,12 @@ PATHS = {
             "summary": "Whether the database answers",
             "responses": {
                 "200": _json("The database answers", _envelope(200, ["ok"], {
-                    "type": "object", "required": ["database"], "properties": {"database": {"const": "ok"}},
+                    "type": "object", "required": ["database"], "properties": {
+                        "database": {"const": "ok"},
+                        "schema": {
+                            "const": "ahead", "description": "The database is at a newer release's schema (a staged upgrade)",
+                        },
+                    },
                 })),
                 **_common(),
                 "503": _error(503, [UNAVAILABLE], "The database does not answer, or is not migrated", {

@@ -3,7 +3,7 @@ from flask import Blueprint
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import __version__
-from .database import not_migrated, schema_problem
+from .database import AHEAD, BEHIND, not_migrated, schema_state
 from .errors import UNAVAILABLE, ApiError
 from .evaluation import current_bank
 from .envelope import ok
@@ -19,11 +19,12 @@ def version():
 
 @bp.get("/health")
 def health():
-    """The database answers and is at this code's schema: one query, as cheap as SELECT 1."""
+    """The database answers and is at this code's schema, or a newer one (a staged upgrade: the data says
+    so): one query, as cheap as SELECT 1."""
     try:
-        problem = schema_problem(db.session)
+        state, problem = schema_state(db.session)
     except SQLAlchemyError:
         raise ApiError(503, UNAVAILABLE, {"database": "unavailable"}) from None
-    if problem:
+    if state == BEHIND:
         raise ApiError(503, UNAVAILABLE, {"database": "not migrated"}, cause=not_migrated(problem))
-    return ok({"database": "ok"}, "ok")
+    return ok({"database": "ok", "schema": "ahead"} if state == AHEAD else {"database": "ok"}, "ok")

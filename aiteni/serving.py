@@ -236,4 +236,8 @@ def serve(app):
         raise ConfigError(cannot_listen(error, config["HOST"], config["PORT"])) from None
     quick_edit_off()
     server.print_listen("Serving on http://{}:{}")
+    from . import start_line
+
+    # Several addresses (HOST=localhost: IPv4 and IPv6) share one port; only one address has effective_port.
+    app.logger.info(start_line(app, getattr(server, "effective_port", None) or server.effective_listen[0][1]))
     server.run()

@@ -9,9 +9,8 @@ other process within that many seconds.
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import timedelta
 from functools import wraps
-from typing import Optional
 
 import sqlalchemy as sa
 from flask import current_app, request
@@ -37,7 +36,9 @@ REVOKED = "登录已失效，请重新登录"
 # (Flask-JWT-Extended's JWT_DECODE_LEEWAY); `exp` stays exact (jwtmanager.py).
 CLOCK_SKEW_SECONDS = 5
 
-REQUIRED_CLAIMS = ("sub", "exp", "iat", "jti", "type")
+# `sid`: every token names its login session, so logout and account deletion can end it (a token without
+# one, signed with a leaked or guessed key, would be refused by nothing but its age).
+REQUIRED_CLAIMS = ("sub", "exp", "iat", "jti", "type", "sid")
 HEADER_FIELDS = frozenset({"alg", "typ"})
 
 
@@ -49,7 +50,7 @@ class Principal:
     openid: str
     nickname: str
     avatar_url: str
-    session_id: Optional[str]
+    session_id: str
 
 
 # Core statements on the tables, run on a pooled connection rather than the ORM
@@ -62,9 +63,6 @@ _PRINCIPAL_BY_SESSION = (
     .join(_SESSIONS, _SESSIONS.c.user_id == _USERS.c.id)
     .where(_SESSIONS.c.id == sa.bindparam("sid"))
 )
-_PRINCIPAL_BY_USER = sa.select(*_PRINCIPAL_COLUMNS, _USERS.c.tokens_valid_after).where(
-    _USERS.c.id == sa.bindparam("uid")
-)
 
 
 def _first_row(statement, params):
@@ -74,12 +72,12 @@ def _first_row(statement, params):
 
 
 class PrincipalCache:
-    """Principals by token key for a few seconds, droppable by session or by user."""
+    """Principals by session id for a few seconds, droppable by session or by user."""
 
     def __init__(self, max_entries=10_000):
         self.max_entries = max_entries
-        self.entries = {}  # key -> (valid until, Principal)
-        self.keys_by_user = {}  # user id -> set of keys
+        self.entries = {}  # session id -> (valid until, Principal)
+        self.keys_by_user = {}  # user id -> set of session ids
         # Bumped by every forget(): a principal read from the database before a
         # revocation committed must not be cached after it.
         self.generation = 0
@@ -132,36 +130,26 @@ def access_lifetime_seconds():
 
 def _load_principal(claims):
     """The Principal a verified token names, from the cache or one query; 401 when its session ended."""
-    sid = claims.get("sid")
+    sid = claims["sid"]
     try:
         user_id = int(claims["sub"])
     except ValueError:
         raise Unauthorized(INVALID) from None
-    if not 0 < user_id <= MAX_ID or not isinstance(sid, (str, type(None))):
+    if not 0 < user_id <= MAX_ID or not isinstance(sid, str):
         raise Unauthorized(INVALID)
-    key = sid if sid is not None else ("user", user_id)
     now = time.monotonic()
     cache = _cache()
-    cached = cache.get(key, now)
+    cached = cache.get(sid, now)
     if cached is not None:
         return cached
     generation = cache.generation
-    if sid is not None:
-        row = _first_row(_PRINCIPAL_BY_SESSION, {"sid": sid})
-        if row is None or row.id != user_id or row.wechat_openid != claims.get("openid"):
-            raise Unauthorized(REVOKED)
-        if row.revoked_at is not None or row.expires_at <= utcnow():
-            raise Unauthorized(REVOKED)
-    else:
-        # Tokens from before login sessions existed: valid until they expire.
-        row = _first_row(_PRINCIPAL_BY_USER, {"uid": user_id})
-        if row is None or ("openid" in claims and row.wechat_openid != claims["openid"]):
-            return None
-        ended = row.tokens_valid_after
-        if ended is not None and claims["iat"] <= ended.replace(tzinfo=timezone.utc).timestamp():
-            raise Unauthorized(REVOKED)
+    row = _first_row(_PRINCIPAL_BY_SESSION, {"sid": sid})
+    if row is None or row.id != user_id or row.wechat_openid != claims.get("openid"):
+        raise Unauthorized(REVOKED)
+    if row.revoked_at is not None or row.expires_at <= utcnow():
+        raise Unauthorized(REVOKED)
     principal = Principal(row.id, row.wechat_openid, row.wechat_nickname, row.wechat_avatar, sid)
-    cache.put(key, principal, now + current_app.config["SESSION_CACHE_SECONDS"], generation)
+    cache.put(sid, principal, now + current_app.config["SESSION_CACHE_SECONDS"], generation)
     return principal
 
 

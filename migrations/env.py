@@ -143,11 +143,15 @@ def run_migrations_online():
                 target_metadata=get_metadata(),
                 **conf_args
             )
+            before = context.get_context().get_current_revision()
 
             with context.begin_transaction():
                 context.run_migrations()
             if sqlite:
                 check_sqlite_foreign_keys(connection)
+            # A second `db upgrade` ran nothing: say so, rather than print nothing at all.
+            if before == context.get_context().get_current_revision() and before in context.script.get_heads():
+                logger.info("Nothing to upgrade: the database is already at the latest revision, %s.", before)
         finally:
             if sqlite:
                 set_sqlite_foreign_keys(connection, True)

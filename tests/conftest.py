@@ -15,6 +15,9 @@ import time
 import zlib
 
 os.environ["AITENI_ENV"] = "testing"
+# Every child process (python wsgi.py, flask ...) writes its stderr in UTF-8, which the tests read it as,
+# whatever the console's code page (Windows: cp936, cp1252).
+os.environ["PYTHONIOENCODING"] = "utf-8"
 
 import pytest  # noqa: E402
 import segno  # noqa: E402
@@ -30,6 +33,11 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # WeChat (its access token, the share codes it made).
 TABLES = ["aiteni_refresh_token", "aiteni_login_session", "aiteni_evaluation_record", "aiteni_user",
           "aiteni_wechat_access_token", "aiteni_wechat_share_code"]
+
+
+# For fixtures that give a test both kinds of database: the MariaDB one needs the server, so it
+# carries the `services` marker and the quick suite (the README's command, Python alone) skips it.
+BOTH_DATABASES = ["sqlite", pytest.param("mariadb", marks=pytest.mark.services)]
 
 
 def on_mysql():
@@ -383,7 +391,7 @@ def make_app(database_url, fake_wechat, tmp_path):
             db.engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("mariadb", marks=pytest.mark.services)])
+@pytest.fixture(params=BOTH_DATABASES)
 def each_database(request, tmp_path):
     """A migrated database of each kind, whatever TEST_DATABASE_URL says, for tests of server processes."""
     if request.param == "mariadb":

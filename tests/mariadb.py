@@ -1,8 +1,12 @@
 """Throwaway databases on the suite's MariaDB server, for tests that need MariaDB itself.
 
-The server is TEST_DATABASE_URL's when that points at MySQL/MariaDB, otherwise the
-one on 127.0.0.1:3306, so these tests run (never skip) in the SQLite pass too.
+The server is TEST_DATABASE_URL's when that points at MySQL/MariaDB, otherwise
+TEST_MARIADB_SERVER's, otherwise the one on 127.0.0.1:3306. Every test that uses one
+carries the `services` marker: the quick suite runs on a machine with Python alone.
+CI runs the quick suite with TEST_MARIADB_SERVER at a closed port, so an unmarked
+test that reaches for MariaDB fails there.
 """
+import os
 import secrets
 from contextlib import contextmanager
 
@@ -17,7 +21,7 @@ LOCAL_SERVER = "mysql+pymysql://root@127.0.0.1:3306/?charset=utf8mb4"
 
 def server_url():
     url = config.TestingConfig.SQLALCHEMY_DATABASE_URI
-    return make_url(url if url.startswith("mysql") else LOCAL_SERVER)
+    return make_url(url if url.startswith("mysql") else os.environ.get("TEST_MARIADB_SERVER") or LOCAL_SERVER)
 
 
 @contextmanager

@@ -17,23 +17,26 @@ ROOT = Path(__file__).resolve().parent.parent
 def waitress_process(settings, threads=8, prefix=()):
     """Starts a server with create_app(settings); yields its base URL; stops it afterwards.
 
-    `prefix` runs the server under another command (e.g. faketime); the whole process group
-    is stopped, as such a command may not pass SIGTERM on to its child.
+    `prefix` runs the server under another command (e.g. faketime, Linux only); on POSIX the whole
+    process group is stopped, as such a command may not pass SIGTERM on to its child.
     """
     process = subprocess.Popen(
         [*prefix, sys.executable, __file__, json.dumps(settings), str(threads)],
         cwd=ROOT,
         env={**os.environ, "AITENI_ENV": "testing"},
         stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+        encoding="utf-8",
+        start_new_session=True,  # ignored on Windows
     )
     try:
         port = process.stdout.readline().strip()
         assert port.isdigit(), f"server did not start (exit code {process.poll()})"
         yield f"http://127.0.0.1:{port}"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        if os.name == "posix":
+            os.killpg(process.pid, signal.SIGTERM)
+        else:  # Windows has no process groups to signal: TerminateProcess
+            process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
 

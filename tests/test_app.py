@@ -10,7 +10,7 @@ from flask_migrate import downgrade, upgrade
 
 from aiteni import __version__, create_app
 from aiteni.extensions import db
-from conftest import record_body
+from conftest import BOTH_DATABASES, record_body
 from mariadb import throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +90,7 @@ def test_chinese_is_written_as_characters(client):
     assert response.content_type == "application/json; charset=utf-8"
 
 
-@pytest.fixture(params=["sqlite", "mariadb"])
+@pytest.fixture(params=BOTH_DATABASES)
 def database_at(request, tmp_path, fake_wechat):
     """Makes an app on a database migrated up to a revision (None: never migrated), logging into tmp_path/logs."""
     stack = ExitStack()
@@ -139,8 +139,9 @@ UNAVAILABLE = {"code": 503, "msg": "服务暂不可用"}
 PROFILE = {"code": "alice", "nickName": "张三", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}
 
 
-def test_a_database_never_migrated_answers_503_and_says_what_to_run(database_at, tmp_path):
-    """Today /api/health said ok and a login was a 500 with a traceback."""
+def test_a_database_never_migrated_answers_503_and_says_what_to_run(database_at, tmp_path, fake_wechat):
+    """Today /api/health said ok and a login was a 500 with a traceback; then a 503 after WeChat had
+    been asked, which spent the player's one-time code."""
     app = database_at(None)
     assert "database not migrated" in error_log(tmp_path)  # at start
     client = app.test_client()
@@ -148,6 +149,7 @@ def test_a_database_never_migrated_answers_503_and_says_what_to_run(database_at,
     assert (health.status_code, health.get_json()) == (503, NOT_MIGRATED)
     login = client.post("/api/auth/login", json=PROFILE)
     assert (login.status_code, login.get_json()) == (503, UNAVAILABLE)
+    assert fake_wechat.calls == []  # the code is still good once the database is migrated
     assert client.get("/api/version").status_code == 200  # needs no database
     log = error_log(tmp_path)
     assert log.count("run flask --app wsgi db upgrade") == 3 and "Traceback" not in log

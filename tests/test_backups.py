@@ -24,7 +24,7 @@ def recipe(marker):
 
 def run_sh(line, cwd):
     """`line` under sh, from an account whose umask is the usual 022 (files world-readable by default)."""
-    return subprocess.run(["sh", "-c", f"umask 022 && {line}"], cwd=cwd, capture_output=True, text=True, timeout=60)
+    return subprocess.run(["sh", "-c", f"umask 022 && {line}"], cwd=cwd, capture_output=True, encoding="utf-8", timeout=60)
 
 
 def mode(path):

@@ -145,7 +145,8 @@ def test_the_server_refuses_to_start_with_a_broken_bank(tmp_path):
     path = edited(tmp_path, '"6.5" = ', '"6.7" = ')
     env = {**os.environ, "AITENI_ENV": "development", "QUESTIONS_FILE": str(path), "LOG_DIR": str(tmp_path / "logs"),
            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
-    run = subprocess.run([sys.executable, "wsgi.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    run = subprocess.run([sys.executable, "wsgi.py"], cwd=ROOT, env=env, capture_output=True, encoding="utf-8",
+                         timeout=60)
     assert run.returncode == 1
     assert run.stderr.strip().splitlines() == [f"aiteni refuses to start: {path}: [levels]: no label for 6.5"]
 

@@ -189,7 +189,7 @@ def test_jwt_secret_defaults_to_a_secret_key_set_after_the_environment(database_
 
 
 def env_example_value(name):
-    line = next(line for line in (ROOT / ".env.example").read_text().splitlines() if line.startswith(f"{name}="))
+    line = next(line for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines() if line.startswith(f"{name}="))
     return line.partition("=")[2]
 
 
@@ -215,6 +215,24 @@ def test_production_refuses_weak_settings(database_url, override, reason):
     with pytest.raises(ConfigError) as error:
         create_app({**GOOD, **override, "SQLALCHEMY_DATABASE_URI": database_url})
     assert str(error.value).startswith(reason)
+
+
+WEAK = ["change-me", "0123456789abcdef" * 3, "x" * 40, env_example_value("JWT_SECRET")]
+
+
+@pytest.mark.parametrize("mode", ["development", "testing"])
+@pytest.mark.parametrize("secret", WEAK)
+def test_every_mode_refuses_a_weak_jwt_secret(database_url, mode, secret):
+    """Issue 21: development started with .env.example's placeholder, and a token signed with it read a
+    user's phone number and real name."""
+    with pytest.raises(ConfigError, match=r"^JWT_SECRET is too weak \("):
+        create_app({"ENV_NAME": mode, "JWT_SECRET": secret, "SQLALCHEMY_DATABASE_URI": database_url, "LOG_DIR": None})
+
+
+def test_development_without_a_secret_signs_with_its_own_random_key(database_url):
+    settings = {"ENV_NAME": "development", "JWT_SECRET": None, "SECRET_KEY": config.GENERATED_SECRET}
+    app = create_app({**settings, "SQLALCHEMY_DATABASE_URI": database_url, "LOG_DIR": None})
+    assert app.config["JWT_SECRET_KEY"] == config.GENERATED_SECRET and config.secret_weakness(config.GENERATED_SECRET) is None
 
 
 @pytest.mark.parametrize("secret", [secrets.token_urlsafe(32), secrets.token_hex(16), secrets.token_hex(32)])

@@ -235,7 +235,8 @@ def production_app_answers(tmp_path, **extra):
         "import wsgi; c = wsgi.app.test_client(); "
         "print(c.get('/api/docs').status_code, c.get('/api/openapi.json').status_code)"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, encoding="utf-8",
+                          timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout.split()
 

@@ -9,6 +9,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from conftest import BOTH_DATABASES
 from mariadb import server_url
 from wsgi_process import ROOT, clean_env, flask, open_files, run, wsgi_server
 
@@ -29,9 +30,10 @@ BAD = {
     "MySQL without charset=utf8mb4": (
         {"DATABASE_URL": "mysql+pymysql://aiteni:pw@127.0.0.1:3306/aiteni"}, "lacks charset=utf8mb4",
     ),
-    "a MariaDB database that does not exist": (
+    "a MariaDB database that does not exist": pytest.param(
         {"DATABASE_URL": MARIADB.set(database="aiteni_missing").render_as_string(hide_password=False)},
         f"database aiteni_missing does not exist on {MARIADB.host}:{MARIADB.port or 3306}; create it",
+        marks=pytest.mark.services,
     ),
     "a SQLite folder that does not exist": (
         {"DATABASE_URL": "sqlite:///{tmp}/no-such-folder/aiteni.db"}, "cannot open the SQLite file",
@@ -100,7 +102,7 @@ def empty_mariadb_database():
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "mariadb"])
+@pytest.fixture(params=BOTH_DATABASES)
 def fresh_database(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
@@ -154,11 +156,12 @@ def test_a_fresh_clone_configured_only_by_instance_config_runs_in_production(tmp
     assert not (clone / "instance" / "aiteni.db").exists()
 
 
-def test_copying_env_example_for_production_is_refused(tmp_path):
-    """The placeholder JWT_SECRET that .env.example ships stops a production start."""
+@pytest.mark.parametrize("mode", ["production", "development"])
+def test_copying_env_example_is_refused_in_every_mode(tmp_path, mode):
+    """The placeholder JWT_SECRET that .env.example ships stops the start (development started with it)."""
     clone = fresh_clone(tmp_path)
     shutil.copy(ROOT / ".env.example", clone / ".env")
-    env = clean_env(AITENI_ENV="production", WECHAT_APPID="wx-prod", WECHAT_APPSECRET=secrets.token_hex(16),
+    env = clean_env(AITENI_ENV=mode, WECHAT_APPID="wx-prod", WECHAT_APPSECRET=secrets.token_hex(16),
                     DATABASE_URL=f"sqlite:///{tmp_path / 'a.db'}", LOG_DIR=tmp_path / "logs")
     done = run(SERVE, env, cwd=clone)
     assert done.returncode == 1

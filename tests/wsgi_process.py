@@ -24,7 +24,10 @@ def clean_env(**settings):
 
 
 def open_files(soft, hard=None):
-    """What makes a child start with this open-file limit (POSIX): the `preexec_fn` of Popen."""
+    """What makes a child start with this open-file limit: the `preexec_fn` of Popen; None on Windows,
+    which has no such limit (and no preexec_fn)."""
+    if os.name != "posix":
+        return None
     import resource
 
     def limit():
@@ -36,7 +39,8 @@ def open_files(soft, hard=None):
 def run(args, env, cwd=ROOT, preexec_fn=None):
     """Runs `python *args` to the end; the CompletedProcess."""
     return subprocess.run(
-        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, encoding="utf-8", timeout=60,
+        stdin=subprocess.DEVNULL,
         preexec_fn=preexec_fn,
     )
 
@@ -90,7 +94,7 @@ def wsgi_server(env, cwd=ROOT, preexec_fn=None, args=("wsgi.py",)):
     """Starts `python wsgi.py` (set PORT=0 for any free port), or `python *args`; yields a Served; stops it afterwards."""
     process = subprocess.Popen(
         [sys.executable, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True, preexec_fn=preexec_fn,
+        stderr=subprocess.PIPE, encoding="utf-8", preexec_fn=preexec_fn,
     )
     try:
         yield Served(process)

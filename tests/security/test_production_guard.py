@@ -27,7 +27,7 @@ def run(tmp_path, args, **settings):
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'guard.db'}", LOG_DIR=str(tmp_path / "logs"), PORT="0")
     env.update({**GOOD, **settings})
     return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, encoding="utf-8", timeout=60,
         stdin=subprocess.DEVNULL,
     )
 
