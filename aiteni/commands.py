@@ -83,6 +83,9 @@ def check_questions(path):
 
 
 def register(app):
+    from .admin.cli import admin_cli
+
+    app.cli.add_command(admin_cli)
     app.cli.add_command(records_cli)
     app.cli.add_command(sessions_cli)
     app.cli.add_command(questions_cli)
