@@ -27,7 +27,7 @@ def bars(series, label, every=1):
     step = plot_w / max(len(series), 1)
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(label)}" '
-        f'xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="sans-serif">',
+        f'xmlns="http://www.w3.org/2000/svg" font-size="12" font-family="sans-serif">',
         f'<line x1="{MARGIN_LEFT}" y1="{MARGIN_TOP + plot_h}" x2="{WIDTH - 8}" y2="{MARGIN_TOP + plot_h}" '
         f'stroke="{AXIS}"/>',
     ]
