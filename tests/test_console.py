@@ -135,6 +135,11 @@ def test_five_failures_lock_the_account_for_15_minutes(console):
     locked = console.sign_in()
     assert locked.status_code == 401 and auth.LOCKED in locked.get_data(as_text=True)
     assert ("ops", "account_locked", "ops") in audit_actions(console.app)
+    assert console.app.test_cli_runner().invoke(args=["admin", "enable", "ops"]).exit_code == 0  # lifts it
+    assert console.sign_in().status_code == 302
+    for _ in range(auth.ACCOUNT_FAILURES):
+        console.sign_in(password="not the password!")
+    assert auth.LOCKED in console.sign_in().get_data(as_text=True)
     with console.app.app_context():
         account = db.session.scalar(sa.select(AdminAccount))
         account.locked_until = utcnow() - timedelta(seconds=1)  # 15 minutes later

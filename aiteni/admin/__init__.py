@@ -62,7 +62,7 @@ def init_app(app):
     config.update(
         SESSION_COOKIE_NAME="aiteni_console", SESSION_COOKIE_PATH="/admin", SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict", WTF_CSRF_SECRET_KEY=app.extensions["aiteni.console_key"],
-        WTF_CSRF_TIME_LIMIT=int(auth.ABSOLUTE.total_seconds()), WTF_CSRF_SSL_STRICT=False,
+        WTF_CSRF_TIME_LIMIT=int(auth.ABSOLUTE.total_seconds()),
     )
     networks = app.extensions["aiteni.console_networks"]
     if config["ENV_NAME"] == "production" and (not networks or any(n.prefixlen == 0 for n in networks)):
