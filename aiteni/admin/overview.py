@@ -19,13 +19,8 @@ from ..users import CHINA_TIME
 DAYS = 30
 LEVELS = tuple(1.0 + 0.5 * i for i in range(13))
 ERROR_LINES = 20
-
-
-def china_day(column):
-    """The China date of a naive-UTC column, in SQL, as text YYYY-MM-DD (SQLite) or a DATE (MariaDB)."""
-    if db.engine.dialect.name == "sqlite":
-        return sa.func.date(column, "+8 hours")
-    return sa.func.date(sa.func.timestampadd(sa.text("HOUR"), 8, column))
+# The question bank page's spread of recent results: the latest this many records.
+RECENT = 10_000
 
 
 def today():
@@ -33,16 +28,18 @@ def today():
 
 
 def per_day(column, days=DAYS):
-    """[(MM-DD, count)] of rows per China day, the last `days` days, today last, days without rows as 0."""
-    first = today() - timedelta(days=days - 1)
-    start = (utcnow() + CHINA_TIME).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
-    day = china_day(column)
-    rows = db.session.execute(
-        sa.select(day, sa.func.count()).where(column >= start - CHINA_TIME).group_by(day)
-    ).all()
-    counts = {str(when): count for when, count in rows}
-    dates = [first + timedelta(days=n) for n in range(days)]
-    return [(f"{d:%m-%d}", counts.get(d.isoformat(), 0)) for d in dates]
+    """[(MM-DD, count)] of rows per China day, the last `days` days, today last.
+
+    One statement of `days` counts, each a range of the column's index: no
+    function of the column per row, which cost 0.7 s at a million records.
+    """
+    midnight = (utcnow() + CHINA_TIME).replace(hour=0, minute=0, second=0, microsecond=0) - CHINA_TIME
+    starts = [midnight - timedelta(days=days - 1 - n) for n in range(days + 1)]
+    counts = db.session.execute(sa.select(*[
+        sa.select(sa.func.count()).select_from(column.table).where(column >= low, column < high).scalar_subquery()
+        for low, high in zip(starts, starts[1:])
+    ])).one()
+    return [(f"{start + CHINA_TIME:%m-%d}", count) for start, count in zip(starts, counts)]
 
 
 def latest_levels():
@@ -58,12 +55,11 @@ def latest_levels():
     return spread(rows)
 
 
-def recent_levels(days=DAYS):
-    """[(level, records)] of the last `days` days' records."""
+def recent_levels(records=RECENT):
+    """[(level, records)] of the latest `records` records (newest ids: a read of the primary key's end)."""
+    latest = sa.select(EvaluationRecord.rounded_level).order_by(EvaluationRecord.id.desc()).limit(records).subquery()
     rows = db.session.execute(
-        sa.select(EvaluationRecord.rounded_level, sa.func.count())
-        .where(EvaluationRecord.created_at >= utcnow() - timedelta(days=days))
-        .group_by(EvaluationRecord.rounded_level)
+        sa.select(latest.c.rounded_level, sa.func.count()).group_by(latest.c.rounded_level)
     ).all()
     return spread(rows)
 

@@ -121,7 +121,7 @@ def questions():
     spread = overview.recent_levels()
     stages = [(stage, check.reachable(bank, stage), check.calibration_table(bank, stage)) for stage in check.STAGES]
     return render_template("admin/questions.html", bank=bank, stages=stages, spread=spread,
-                           spread_chart=charts.bars(spread, "近30天评测水平分布", every=2))
+                           spread_chart=charts.bars(spread, "最近 1 万条评测的水平分布", every=2))
 
 
 @bp.get("/export")
