@@ -1,5 +1,6 @@
 """The operators' console (docs/console.md) through Flask's test client: entry, sign-in, each page, each change."""
 import logging
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -362,3 +363,17 @@ def test_every_page_answers_for_a_signed_in_operator(console):
     for path in ("/admin/", "/admin/players", f"/admin/players/{user_id}", f"/admin/players/{user_id}/delete",
                  "/admin/records", "/admin/questions", "/admin/export", "/admin/audit", "/admin/static/console.css"):
         assert console.client.get(path).status_code == 200, path
+
+
+def test_long_lists_come_in_pages_of_50(console):
+    user_id, headers = player(console, records=55)
+    signed_in(console)
+    first = console.client.get(f"/admin/records?player={user_id}").get_data(as_text=True)
+    assert first.count('href="/admin/records/') == 50
+    following = re.search(r'href="(/admin/records\?[^"]*before=\d+[^"]*)">下一页', first).group(1)
+    second = console.client.get(following.replace("&amp;", "&")).get_data(as_text=True)
+    assert second.count('href="/admin/records/') == 5 and "下一页" not in second
+    for n in range(55):
+        console.post(f"/admin/players/{user_id}/revoke", page="/admin/export")  # 55 audit entries
+    audit = console.client.get("/admin/audit").get_data(as_text=True)
+    assert audit.count("注销用户会话") == 50 and "下一页" in audit

@@ -4,11 +4,16 @@ Marked `browser` (apt-get install chromium fonts-noto-cjk; .ci/run does). Each
 page's screenshot is kept under the test run's temporary directory
 (console-screenshots/), to look at.
 """
+import random
 import re
+from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from aiteni.extensions import db
+from aiteni.models import EvaluationRecord, User, utcnow
 from conftest import CONSOLE_PASSWORD, AuthActions, record_body
 from servers import waitress_process
 
@@ -21,6 +26,12 @@ CHROMIUM = "/usr/bin/chromium"
 def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium: Playwright's own browser download is not reachable here."""
     return {**browser_type_launch_args, "executable_path": CHROMIUM}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """A browser set to Chinese, as the operators' are (date inputs, for one, follow it)."""
+    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +57,25 @@ def make_player(console, code, nickname, records=2):
     return console.client.get("/api/user/info", headers=headers).get_json()["data"]["id"], headers
 
 
+def past_month(console, players=60):
+    """Players who came over the last 30 days, each with a few records of their level: charts with a shape."""
+    rng, now = random.Random(23), utcnow()
+    with console.app.app_context():
+        for n in range(players):
+            joined = now - timedelta(days=rng.uniform(0, 29), hours=rng.uniform(0, 8))
+            user = User(wechat_openid=f"o_month{n}", wechat_nickname=f"球友{n}", created_at=joined)
+            db.session.add(user)
+            db.session.flush()
+            level = min(7.0, max(1.0, round(rng.gauss(3.5, 0.8) * 2) / 2))
+            db.session.execute(sa.insert(EvaluationRecord), [
+                {"user_id": user.id, "total_level": level, "rounded_level": level, "level_label": "业余选手",
+                 "dimension_scores": {"forehand": level}, "dimension_comments": {}, "summary_text": "",
+                 "answers": {}, "stage": "saved", "created_at": joined + timedelta(days=rng.uniform(0, 1))}
+                for _ in range(rng.randint(1, 4))
+            ])
+        db.session.commit()
+
+
 def sign_in(page, server, password=CONSOLE_PASSWORD):
     page.goto(f"{server}/admin/login")
     page.get_by_label("用户名").fill("ops")
@@ -54,6 +84,7 @@ def sign_in(page, server, password=CONSOLE_PASSWORD):
 
 
 def test_sign_in_and_every_page(page, server, console, screenshots):
+    past_month(console)
     user_id, _ = make_player(console, "alice", "网球小王")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{server}/admin/")
@@ -114,6 +145,7 @@ def test_search_then_delete_with_confirmation_and_audit(page, server, console, s
     row = page.get_by_role("row").filter(has_text="删除用户")
     expect(row).to_contain_text(str(user_id))
     expect(row).to_contain_text("ops")
+    page.screenshot(path=screenshots / "audit-after-delete.png", full_page=True)
 
 
 def test_a_script_nickname_is_shown_as_text(page, server, console):
