@@ -377,3 +377,16 @@ def test_long_lists_come_in_pages_of_50(console):
         console.post(f"/admin/players/{user_id}/revoke", page="/admin/export")  # 55 audit entries
     audit = console.client.get("/admin/audit").get_data(as_text=True)
     assert audit.count("注销用户会话") == 50 and "下一页" in audit
+
+
+def test_the_overview_shows_todays_error_log_lines_as_text(console):
+    import time
+    from pathlib import Path
+
+    directory = Path(console.app.config["LOG_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = [f"2026-12-06 10:00:0{n} ERROR [aiteni.errors] 500 服务器内部错误 at x: <b>boom {n}</b>" for n in range(3)]
+    (directory / f"error-{time.strftime('%Y-%m-%d')}.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    signed_in(console)
+    page = console.client.get("/admin/").get_data(as_text=True)
+    assert "3 行" in page and "&lt;b&gt;boom 2&lt;/b&gt;" in page and "<b>boom" not in page
