@@ -390,3 +390,23 @@ def test_the_overview_shows_todays_error_log_lines_as_text(console):
     signed_in(console)
     page = console.client.get("/admin/").get_data(as_text=True)
     assert "3 行" in page and "&lt;b&gt;boom 2&lt;/b&gt;" in page and "<b>boom" not in page
+
+
+def test_a_filter_no_index_serves_looks_at_one_window_of_records_a_page(console, monkeypatch):
+    """A stage that matches nothing read the whole table: two minutes at a million records."""
+    from aiteni.admin import records
+
+    monkeypatch.setattr(records, "WINDOW", 3)
+    alice, headers = player(console, records=0)
+    console.client.post("/api/evaluation/basic", json={"answers": {"Q1": "Q1_A3"}}, headers=headers)  # id 1
+    for _ in range(5):
+        console.client.post("/api/evaluation/save", json=record_body(), headers=headers)  # ids 2–6
+    signed_in(console)
+    first = console.client.get("/admin/records?stage=basic").get_data(as_text=True)
+    assert 'href="/admin/records/1"' not in first and "编号 4 及以后" in first
+    assert 'before=4' in first and "继续向前查找" in first
+    second = console.client.get("/admin/records?stage=basic&before=4").get_data(as_text=True)
+    assert 'href="/admin/records/1"' in second and "继续向前查找" not in second
+    # A player's records have their index: no window.
+    mine = console.client.get(f"/admin/records?stage=basic&player={alice}").get_data(as_text=True)
+    assert 'href="/admin/records/1"' in mine and "及以后" not in mine

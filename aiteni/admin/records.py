@@ -11,6 +11,12 @@ from ..users import CHINA_TIME
 from .paging import newest_first
 
 STAGES = ("basic", "full", "saved")
+# Filters no index serves (stage, level, version) read at most this many record ids a page, newest
+# first: a filter that matches nothing costs one such window (milliseconds), not the whole table
+# (two minutes at a million records on SQLite). The page then offers to look further back.
+WINDOW = 20_000
+# The versions offered in the filter: those of the latest this many records, and the bank's own.
+RECENT = 10_000
 
 
 def day(value):
@@ -52,6 +58,12 @@ class Filters:
                    _level(args.get("level_max")), stage if stage in STAGES else "",
                    args.get("version", "").strip()[:32], _player(args.get("player")))
 
+    @property
+    def scans(self):
+        """Whether no index serves these filters: a player's records have theirs, dates the created_at one."""
+        unindexed = self.stage or self.version or self.level_min is not None or self.level_max is not None
+        return bool(unindexed) and self.player is None
+
     def apply(self, query):
         column = EvaluationRecord
         if self.since:
@@ -80,15 +92,24 @@ class Filters:
 
 
 def listing(filters, before=None):
-    """A page of (record, nickname) newest first, and the id to go on from."""
+    """A page of (record, nickname) newest first; the id to go on from; and, when the filters scan, the
+    lowest id this page looked at (a window of WINDOW ids below `before`), else None."""
     query = filters.apply(
         sa.select(EvaluationRecord, User.wechat_nickname).join(User, User.id == EvaluationRecord.user_id)
     )
-    return newest_first(query, EvaluationRecord.id, before)
+    if not filters.scans:
+        return (*newest_first(query, EvaluationRecord.id, before), None)
+    top = before if before is not None else (db.session.scalar(sa.select(sa.func.max(EvaluationRecord.id))) or 0) + 1
+    floor = max(top - WINDOW, 1)
+    rows, more = newest_first(query.where(EvaluationRecord.id >= floor), EvaluationRecord.id, top)
+    return rows, more if more is not None or floor == 1 else floor, floor
 
 
-def versions():
-    return [v for v in db.session.scalars(sa.select(EvaluationRecord.questions_version).distinct()) if v]
+def versions(current):
+    """The question-bank versions of the latest RECENT records, and `current` (the bank in use)."""
+    latest = sa.select(EvaluationRecord.questions_version).order_by(EvaluationRecord.id.desc()).limit(RECENT).subquery()
+    found = db.session.scalars(sa.select(latest.c.questions_version).distinct())
+    return sorted({version for version in found if version} | {current})
 
 
 def find(record_id):

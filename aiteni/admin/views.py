@@ -102,9 +102,9 @@ def delete(user_id):
 @bp.get("/records")
 def record_list():
     filters = records.Filters.read(request.args)
-    found, more = records.listing(filters, _before())
-    return render_template("admin/records.html", records=found, more=more, filters=filters.args(),
-                           stages=records.STAGES, versions=records.versions())
+    found, more, floor = records.listing(filters, _before())
+    return render_template("admin/records.html", records=found, more=more, floor=floor, filters=filters.args(),
+                           stages=records.STAGES, versions=records.versions(current_bank().version))
 
 
 @bp.get("/records/<int:record_id>")
