@@ -5,7 +5,7 @@ is one aggregate query on an index (records by created_at, records by user).
 """
 import time
 from collections import deque
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -117,5 +117,5 @@ def figures():
         "token": access_token(),
         "schema": schema(),
         "errors": errors_today(),
-        "today": date.isoformat(today()),
+        "today": today().isoformat(),
     }
