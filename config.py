@@ -9,6 +9,7 @@ the `.env` file next to this one. An empty value means the default. The
 import codecs
 import difflib
 import io
+import ipaddress
 import math
 import os
 import re
@@ -123,6 +124,15 @@ def rate_limit(value):
     return value
 
 
+def networks(value):
+    """Comma-separated networks (10.0.0.0/8, 192.168.1.5, ::1), or a list of them, as a tuple of CIDR texts."""
+    parts = value if isinstance(value, (list, tuple)) else text(value).split(",")
+    try:
+        return tuple(str(ipaddress.ip_network(text(part).strip())) for part in parts if text(part).strip())
+    except ValueError:
+        raise ValueError("must be comma-separated networks like 127.0.0.1/32, 10.0.0.0/8 (host bits zero)") from None
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -190,6 +200,11 @@ SETTINGS = (
     Setting("PROXY_FIX_X_FOR", whole(0), 0, "trusted proxies in front (nginx: 1), so limits and logs see the client's IP"),
     # Production's default is 0 (ProductionConfig.defaults).
     Setting("API_DOCS", flag, True, "1: serve the Swagger UI page at /api/docs (default 0 in production)"),
+    # The operators' console (docs/console.md): also needs an enabled account.
+    Setting("ADMIN_ENABLED", flag, True,
+            "0: no operators' console; otherwise /admin/ serves it once an account exists (flask --app wsgi admin create NAME)"),
+    Setting("ADMIN_ALLOWED_NETWORKS", networks, (),
+            "comma-separated networks the console answers, by the client's address (PROXY_FIX_X_FOR); empty: any"),
     Setting("HOST", text, "127.0.0.1", "the address python wsgi.py listens on"),
     Setting("PORT", whole(0, 65535), 8000, "the port python wsgi.py listens on (0: any free one)"),
     Setting("THREADS", whole(1), 8, "python wsgi.py's worker threads: requests handled at once"),

@@ -104,6 +104,9 @@ def register_blueprints(app):
     app.register_blueprint(docs.bp)
     if app.config["API_DOCS"]:
         app.register_blueprint(docs.ui)
+    from . import admin
+
+    admin.init_app(app)
 
 
 def register_rate_limits(app):

@@ -117,6 +117,9 @@ def simulate_questions(path, players, seed):
 
 
 def register(app):
+    from .admin.cli import admin_cli
+
+    app.cli.add_command(admin_cli)
     app.cli.add_command(records_cli)
     app.cli.add_command(sessions_cli)
     app.cli.add_command(questions_cli)

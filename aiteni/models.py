@@ -20,7 +20,7 @@ MAX_ID = 2**63 - 1
 MYSQL_TABLE = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
 # The newest migration (migrations/versions/): the schema these models describe. The server compares
 # the database's alembic_version with it instead of loading alembic (~11 MB); a test keeps it the head.
-SCHEMA_REVISION = "e8a41f6b2c93"
+SCHEMA_REVISION = "e8a4b6d21c93"
 
 
 def identifier(length):
@@ -107,6 +107,8 @@ class EvaluationRecord(db.Model):
     __tablename__ = "aiteni_evaluation_record"
     __table_args__ = (
         sa.Index("ix_aiteni_evaluation_record_user_created", "user_id", "created_at", "id"),
+        # The console counts records per day.
+        sa.Index("ix_aiteni_evaluation_record_created_at", "created_at"),
         MYSQL_TABLE,
     )
 

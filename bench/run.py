@@ -26,6 +26,7 @@ and the questions target's 304s; any other status fails the run.
 import argparse
 import json
 import os
+import re
 import secrets
 import shutil
 import statistics
@@ -61,12 +62,16 @@ RATIO_TARGETS = (
 )
 MAX_RSS_MB = 80
 MAX_SCALE_RATIO = 1.3
+# The console's pages timed in the scale run (issue 23): the overview and a search by nickname.
+CONSOLE_PAGES = {"console overview": "/admin/", "console search": "/admin/players?q=用户54321"}
+MAX_CONSOLE_SECONDS = 1.0
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke mode for CI: 1 round of 1 s, small seed, no targets checked")
-    parser.add_argument("--scale", action="store_true", help="history, login and full at 1,000,000 records / 100,000 users vs 10,000 / 1,000")
+    parser.add_argument("--scale", action="store_true", help="history, login and full at 1,000,000 records / 100,000 users "
+                        "vs 10,000 / 1,000, and the console's overview and a player search (each under 1 s)")
     parser.add_argument("--mysql", metavar="URL", help="MariaDB/MySQL URL; the database it names is DROPPED and recreated")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of all targets (default 5; the median is reported)")
@@ -126,6 +131,8 @@ def server_env(database_url, wechat_url, workdir, jwt_secret):
         "SESSION_CACHE_SECONDS": "3600",
         "LOG_DIR": str(Path(workdir) / "logs"),
         "LOG_LEVEL": "INFO",
+        # The operators' console on: the API's figures must not change with it (the scale run signs in).
+        "ADMIN_ENABLED": "1",
         # As the documented systemd unit runs it (docs/deployment.md): two glibc memory pools, not one a thread.
         "MALLOC_ARENA_MAX": "2",
     }
@@ -138,7 +145,7 @@ class Site:
         self.name, self.users = name, users
         jwt_secret = secrets.token_hex(32)
         database_url = fresh_database(args, workdir, name)
-        env = server_env(database_url, wechat_url, workdir, jwt_secret)
+        self.env = env = server_env(database_url, wechat_url, workdir, jwt_secret)
         subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
                        check=True, capture_output=True)
         say(f"seeding {name}: {users:,} users, {users * RECORDS_PER_USER:,} records")
@@ -161,6 +168,39 @@ class Site:
         if target == "questions":
             return [self.etag]
         return [str(self.tokens_file)] if target in SIGNED_IN else []
+
+
+class ConsoleSession:
+    """An operator signed in to a site's console, as a browser does (the cookie is Secure in production,
+    which requests would not send over http: it is carried by hand)."""
+
+    def __init__(self, site):
+        self.url = site.server.url
+        password = secrets.token_urlsafe(16)
+        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "admin", "create", "bench", "--password-stdin"],
+                       cwd=ROOT, env=site.env, input=password + "\n", text=True, check=True, capture_output=True)
+        page = requests.get(self.url + "/admin/login", timeout=10)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        signed = requests.post(self.url + "/admin/login", data={"name": "bench", "password": password, "csrf_token": token},
+                               headers=self._cookie(page), allow_redirects=False, timeout=10)
+        if signed.status_code != 302:
+            raise RuntimeError(f"console sign-in failed: {signed.status_code}")
+        self.headers = self._cookie(signed)
+
+    @staticmethod
+    def _cookie(response):
+        return {"Cookie": f"aiteni_console={response.cookies['aiteni_console']}"}
+
+    def seconds(self, path, times=5):
+        """The median time of `times` GETs of `path`, each a 200."""
+        spent = []
+        for _ in range(times):
+            started = time.perf_counter()
+            response = requests.get(self.url + path, headers=self.headers, allow_redirects=False, timeout=60)
+            spent.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise RuntimeError(f"console {path}: {response.status_code}")
+        return statistics.median(spent)
 
 
 def questions_etag(url):
@@ -264,8 +304,11 @@ def scale_run(args, workdir, wechat_url, cpus):
     try:
         large = Site(args, workdir, "large", large_users, wechat_url, cpus[0])
         try:
+            consoles = {site.name: ConsoleSession(site) for site in (small, large)}
             plan = [(f"{t}@{s.name}", s, t) for t in SCALE_TARGETS for s in (small, large)]
             summary = summarise(run_rounds(args, plan, workdir, cpus[1]))
+            console = {f"{page}@{name}": session.seconds(path)
+                       for page, path in CONSOLE_PAGES.items() for name, session in consoles.items()}
         finally:
             large.server.stop()
     finally:
@@ -278,9 +321,16 @@ def scale_run(args, workdir, wechat_url, cpus):
         checks.append({"target": f"{target} p50 at {large_users * RECORDS_PER_USER:,} records ≤ {MAX_SCALE_RATIO}× at "
                                  f"{small_users * RECORDS_PER_USER:,}", "value": ratio, "limit": MAX_SCALE_RATIO,
                        "ok": ratio <= MAX_SCALE_RATIO})
+    for page in CONSOLE_PAGES:
+        seconds = console[f"{page}@large"]
+        checks.append({"target": f"{page} at {large_users * RECORDS_PER_USER:,} records < {MAX_CONSOLE_SECONDS:g} s",
+                       "value": seconds, "limit": MAX_CONSOLE_SECONDS, "ok": seconds < MAX_CONSOLE_SECONDS})
     print_table(summary, ("rps", "p50_ms", "p99_ms", "cpu_us_per_request", "peak_rss_mb", "x_small_p50", "x_small_cpu"))
+    print("| console page | seconds (median of 5) |\n|---|---|")
+    for key, seconds in console.items():
+        print(f"| {key} | {seconds:.3f} |")
     say(f"seeding took {small.seed_seconds:.0f} s (small) and {large.seed_seconds:.0f} s (large)")
-    return {"targets": summary, "checks": checks,
+    return {"targets": summary, "checks": checks, "console_seconds": console,
             "sizes": {"small": {"users": small_users, "records": small_users * RECORDS_PER_USER},
                       "large": {"users": large_users, "records": large_users * RECORDS_PER_USER}}}
 

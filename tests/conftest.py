@@ -5,6 +5,7 @@ database that the tests may wipe) they run there instead.
 """
 import base64
 import io
+import re
 import json
 import os
 import shutil
@@ -30,9 +31,10 @@ from aiteni.extensions import db  # noqa: E402
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # Children first, so deleting rows never trips a foreign key; last, what the server keeps from
-# WeChat (its access token, the share codes it made).
+# WeChat (its access token, the share codes it made), and the console's tables.
 TABLES = ["aiteni_refresh_token", "aiteni_login_session", "aiteni_evaluation_record", "aiteni_user",
-          "aiteni_wechat_access_token", "aiteni_wechat_share_code"]
+          "aiteni_wechat_access_token", "aiteni_wechat_share_code",
+          "aiteni_admin_session", "aiteni_admin_audit", "aiteni_admin_account"]
 
 
 # For fixtures that give a test both kinds of database: the MariaDB one needs the server, so it
@@ -471,3 +473,43 @@ def record_body(**result):
             **result,
         },
     }
+
+
+CONSOLE_PASSWORD = "correct horse battery staple"
+
+
+class Console:
+    """The operators' console through a test client: accounts made by the real command, forms posted with
+    the CSRF token their page carries."""
+
+    CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+    def __init__(self, app, address="127.0.0.1"):
+        self.app = app
+        self.client = app.test_client()
+        self.client.environ_base["REMOTE_ADDR"] = address
+
+    def create_account(self, name="ops", password=CONSOLE_PASSWORD):
+        result = self.app.test_cli_runner().invoke(args=["admin", "create", name, "--password-stdin"],
+                                                   input=password + "\n")
+        assert result.exit_code == 0, result.output
+        return result
+
+    def csrf(self, path="/admin/login"):
+        page = self.client.get(path)
+        return self.CSRF.search(page.get_data(as_text=True)).group(1)
+
+    def sign_in(self, name="ops", password=CONSOLE_PASSWORD):
+        return self.client.post("/admin/login", data={"name": name, "password": password, "csrf_token": self.csrf()})
+
+    def post(self, path, data=None, page="/admin/"):
+        """A form posted as the browser would: with the token of a page of the console."""
+        return self.client.post(path, data={"csrf_token": self.csrf(page), **(data or {})})
+
+
+@pytest.fixture
+def console(make_app):
+    """The console on (ADMIN_ENABLED=1) with an account `ops`, signed out; its client speaks the API too."""
+    console = Console(make_app(ADMIN_ENABLED=True))
+    console.create_account()
+    return console

@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
 from aiteni import create_app
+from aiteni.admin.models import AdminAccount, AdminAudit, AdminSession
 from aiteni.database import known_revisions
 from aiteni.extensions import db
 from aiteni.models import (
@@ -98,7 +99,7 @@ def migrations_with(tmp_path, revision, upgrade_body):
 
 def fill(url, users=20):
     """Users with 3 login sessions each, 2 refresh tokens per session and 5 evaluation records; WeChat's
-    access token and 3 share codes."""
+    access token and 3 share codes; a console account with a session and 2 audit entries."""
     later = utcnow() + timedelta(days=30)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
@@ -143,6 +144,10 @@ def fill(url, users=20):
             [{"appid": "wx1", "page": "pages/result/result", "scene": f"resultId={n}", "width": 430,
               "env_version": "release", "content_type": "image/png", "image": b"\x89PNG" * 100} for n in range(3)],
         )
+        db.session.execute(sa.insert(AdminAccount), [{"id": 1, "name": "ops", "password_hash": "$argon2id$x"}])
+        db.session.execute(sa.insert(AdminSession), [{"token_hash": "h" * 64, "account_id": 1}])
+        db.session.execute(sa.insert(AdminAudit), [{"actor": "cli", "action": "account_created", "target": "ops"},
+                                                   {"actor": "ops", "action": "login", "address": "127.0.0.1"}])
         db.session.commit()
         db.engine.dispose()
 
@@ -186,6 +191,9 @@ def test_a_migration_that_rebuilds_tables_keeps_every_row(filled_database, tmp_p
         "aiteni_evaluation_record": 100,
         "aiteni_wechat_access_token": 1,
         "aiteni_wechat_share_code": 3,
+        "aiteni_admin_account": 1,
+        "aiteni_admin_session": 1,
+        "aiteni_admin_audit": 2,
     }
     app = create_app({"SQLALCHEMY_DATABASE_URI": filled_database})
     with app.app_context():
@@ -296,6 +304,7 @@ def test_the_migration_makes_identifiers_binary_on_mariadb_and_keeps_the_cascade
         "aiteni_refresh_token.token_hash", "aiteni_refresh_token.session_id",
         "aiteni_wechat_access_token.appid", "aiteni_wechat_access_token.token",
         "aiteni_wechat_share_code.appid", "aiteni_wechat_share_code.page", "aiteni_wechat_share_code.scene",
+        "aiteni_admin_session.token_hash",
     }
 
 

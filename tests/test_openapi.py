@@ -18,10 +18,11 @@ IMPLICIT_METHODS = {"HEAD", "OPTIONS"}
 
 
 def routes(app):
-    """(path, method) for every route, in OpenAPI's spelling; static file routes are not API."""
+    """(path, method) for every route, in OpenAPI's spelling; static file routes and the operators' console
+    (HTML for people, docs/console.md) are not API."""
     found = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.endswith("static"):
+        if rule.endpoint.endswith("static") or rule.rule.startswith("/admin/"):
             continue
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
         found.update((path, method) for method in rule.methods - IMPLICIT_METHODS)

@@ -12,6 +12,7 @@ exits 1 on a failure. Seeded: the same bank and seed give the same figures.
 """
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .bank import GRID, nearest
 from .certainty import MIN_PROVISIONAL_WIDTH, assess
@@ -149,3 +150,11 @@ def failures(bank, rows, flagged):
     if weakest.rounded != GRID[0] and any(q.leveled[0].level == GRID[0] for q in bank.questions.values()):
         found.append(f"the weakest answers everywhere are rated {weakest.rounded:.1f}, not 1.0")
     return found + _provisional_failures(bank)
+
+
+@lru_cache(maxsize=4)
+def measured(bank, players=300, seed=0):
+    """(rows, random players flagged, failures) of `table` and `failures`, once per bank in a process: the
+    console's question bank page shows them (about 2 s the first time)."""
+    rows, flagged = table(bank, players, seed)
+    return rows, flagged, failures(bank, rows, flagged)
