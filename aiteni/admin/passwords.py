@@ -1,4 +1,5 @@
 """Console passwords: argon2id through argon2-cffi, in its standard encoded form; never logged."""
+import functools
 import threading
 
 from argon2 import PasswordHasher
@@ -12,8 +13,13 @@ _hasher = PasswordHasher()
 # Each check takes 64 MiB for a moment: at most two at once, so a burst of sign-ins cannot take
 # THREADS × 64 MiB of the server's memory.
 _CHECKS = threading.BoundedSemaphore(2)
-# Checked when the name is unknown, so an unknown name costs what a wrong password does.
-_DUMMY = _hasher.hash("not-a-password-of-anyone")
+
+
+@functools.cache
+def _dummy():
+    """Checked when the name is unknown, so an unknown name costs what a wrong password does. Made on the
+    first such sign-in, not at import: a hash takes 64 MiB for a moment, and every process imports this."""
+    return _hasher.hash("not-a-password-of-anyone")
 
 
 def weakness(password):
@@ -35,7 +41,7 @@ def verify(encoded, password):
     """Whether `password` matches `encoded` (None: no account, checked against a dummy all the same)."""
     try:
         with _CHECKS:
-            return _hasher.verify(encoded or _DUMMY, password) and encoded is not None
+            return _hasher.verify(encoded or _dummy(), password) and encoded is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -33,8 +33,9 @@ SAVE_ATTEMPTS = 3
 
 # A player's saves take turns here: a write to their user row (that changes nothing) takes MariaDB's row
 # lock and SQLite's write lock, held until the record is written, so another process's save of the same
-# sitting waits and then finds it. (A SELECT ... FOR UPDATE would leave SQLite processes unlocked.)
-_TAKE_TURNS = sa.text("UPDATE aiteni_user SET id = id WHERE id = :uid")
+# sitting waits and then finds it. (A SELECT ... FOR UPDATE would leave SQLite processes unlocked.) The
+# column written is no key: writing the id would have both databases check every row that refers to it.
+_TAKE_TURNS = sa.text("UPDATE aiteni_user SET updated_at = updated_at WHERE id = :uid")
 # FOR UPDATE: a locking read sees the newest committed record, whatever the transaction's snapshot.
 _LATEST = (
     sa.select(RECORDS.c.id, RECORDS.c.answers, RECORDS.c.stage)
