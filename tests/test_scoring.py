@@ -148,7 +148,7 @@ def test_the_range_holds_the_level_and_a_missing_dimension_is_provisional(chosen
     assert 1.0 <= low <= answer["rounded_level"] <= high <= 7.0 and (low * 2).is_integer() and (high * 2).is_integer()
     assert 0 <= answer["confidence"] <= 1 and round(answer["confidence"], 2) == answer["confidence"]
     answered = {BANK.questions[q].dimension for q in chosen}
-    provisional = not BANK.basic_dimensions() <= answered
+    provisional = not BANK.basic_keys <= answered
     assert answer["provisional"] == provisional
     if provisional:
         assert high - low >= 1.5

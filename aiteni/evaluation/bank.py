@@ -118,13 +118,11 @@ class Bank:
     options: dict[str, Option]
     # The questions of each tier, in the bank's order: read per request (/questions, need_advanced).
     tiers: dict[str, tuple[Question, ...]]
+    # The dimensions of the basic questions: a Result missing one is provisional (read per request).
+    basic_keys: frozenset[str]
 
     def tier(self, tier):
         return self.tiers[tier]
-
-    def basic_dimensions(self):
-        """The dimensions the basic stage asks about: a Result missing one of them is provisional."""
-        return {q.dimension for q in self.tiers["basic"]}
 
 
 def band_text(bands, value):

@@ -128,7 +128,7 @@ def assess(bank, found, chosen, rounded):
         and allowed - everywhere >= BOUNDED_LOG_SHARE
         and not (caps and floors and max(floors) - min(caps) > CROSSING)
     )
-    provisional = not bank.basic_dimensions() <= {bank.questions[q].dimension for q in chosen}
+    provisional = not bank.basic_keys <= {bank.questions[q].dimension for q in chosen}
     low, high = _range(posterior, rounded)
     if provisional:
         low, high = _widened(low, high, round(MIN_PROVISIONAL_WIDTH / STEP))

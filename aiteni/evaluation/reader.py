@@ -329,6 +329,7 @@ def read(path):
         encouragement=encouragement,
         options={option.id: option for question in questions.values() for option in question.options},
         tiers={tier: tuple(q for q in questions.values() if q.tier == tier) for tier in TIERS},
+        basic_keys=frozenset(q.dimension for q in questions.values() if q.tier == "basic"),
     )
     return bank, []
 

@@ -197,6 +197,27 @@ def levels(bank, chosen):
     return Levels(leveled, scores, answers_level, total, shape)
 
 
+@dataclass(frozen=True)
+class Rated:
+    """The Levels of an answer set, total_level (2 decimals), rounded_level, and how sure (certainty.Certainty)."""
+
+    found: Levels
+    total: float
+    rounded: float
+    sure: certainty.Certainty
+
+
+def rate(bank, chosen):
+    """The Rated of {question id: Option}, without the texts (questions simulate rates thousands); None when no
+    answer has a level."""
+    found = levels(bank, chosen)
+    if found is None:
+        return None
+    total = round(found.total, 2)
+    rounded = round_half(total)
+    return Rated(found, total, rounded, certainty.assess(bank, found, chosen, rounded))
+
+
 def score(bank, chosen):
     """The Result fields of {question id: Option} (from `valid_answers`); None when no answer has a level.
 
@@ -206,12 +227,10 @@ def score(bank, chosen):
     provisional, consistent, dimension_scores and dimension_comments (display
     order, 2 decimals), advantages, weaknesses, summary_text.
     """
-    found = levels(bank, chosen)
-    if found is None:
+    rated = rate(bank, chosen)
+    if rated is None:
         return None
-    total = round(found.total, 2)
-    rounded = round_half(total)
-    sure = certainty.assess(bank, found, chosen, rounded)
+    found, total, rounded, sure = rated.found, rated.total, rated.rounded, rated.sure
     classes = texts.classify(bank, found, total)
     return {
         "total_level": total,

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .bank import GRID, nearest
-from .certainty import MIN_PROVISIONAL_WIDTH, assess
+from .certainty import MIN_PROVISIONAL_WIDTH
 from .check import stage_questions
-from .scoring import levels, round_half
+from .scoring import rate
 
 SIGMAS = (0.5, 0.75)
 COVERAGE_FROM, COVERAGE_TO = 1.5, 6.5  # §2: the range holds L for ≥ 90 % of honest players
@@ -27,26 +27,6 @@ MAX_BIAS = 0.15
 MIN_RANDOM_FLAGGED = 0.90
 MAX_HONEST_FLAGGED = {0.5: 0.01, 0.75: 0.05}
 MIN_CONSISTENT_CONFIDENCE = 0.9
-
-
-@dataclass(frozen=True)
-class Rated:
-    total: float
-    rounded: float
-    low: float
-    high: float
-    confidence: float
-    provisional: bool
-    consistent: bool
-
-
-def rate(bank, chosen):
-    """The level and how sure it is, of {question id: Option} with at least one level (no texts: faster)."""
-    found = levels(bank, chosen)
-    total = round(found.total, 2)
-    rounded = round_half(total)
-    sure = assess(bank, found, chosen, rounded)
-    return Rated(total, rounded, sure.low, sure.high, sure.confidence, sure.provisional, sure.consistent)
 
 
 def consistent_player(questions, level):
@@ -85,9 +65,9 @@ def _row(bank, stage, level, sigma, players, rng):
         mean_error=sum(r.rounded - level for r in rated) / n,
         exact=sum(r.rounded == level for r in rated) / n,
         within_half=sum(abs(r.rounded - level) <= 0.5 for r in rated) / n,
-        coverage=sum(r.low <= level <= r.high for r in rated) / n,
-        mean_width=sum(r.high - r.low for r in rated) / n,
-        flagged=sum(not r.consistent for r in rated) / n,
+        coverage=sum(r.sure.low <= level <= r.sure.high for r in rated) / n,
+        mean_width=sum(r.sure.high - r.sure.low for r in rated) / n,
+        flagged=sum(not r.sure.consistent for r in rated) / n,
     )
 
 
@@ -98,7 +78,8 @@ def table(bank, players=400, seed=0, stages=("basic", "full")):
     flagged = {}
     for stage in stages:
         questions = stage_questions(bank, stage)
-        flagged[stage] = sum(not rate(bank, random_player(questions, rng)).consistent for _ in range(players)) / players
+        randoms = [rate(bank, random_player(questions, rng)) for _ in range(players)]
+        flagged[stage] = sum(not r.sure.consistent for r in randoms) / players
     return rows, flagged
 
 
@@ -109,11 +90,11 @@ def _consistent_failures(bank, stage):
         rated = rate(bank, consistent_player(questions, level))
         if rated.rounded != level:
             continue  # beyond the bank's reach: questions check reports calibration
-        if not (rated.low <= level <= rated.high and rated.high - rated.low <= 0.5):
-            found.append(f"{stage}: a consistent {level:.1f} player's range is {rated.low:.1f}–{rated.high:.1f}")
-        if rated.confidence < MIN_CONSISTENT_CONFIDENCE or not rated.consistent:
-            found.append(f"{stage}: a consistent {level:.1f} player gets confidence {rated.confidence} "
-                         f"and consistent {rated.consistent}")
+        if not (rated.sure.low <= level <= rated.sure.high and rated.sure.high - rated.sure.low <= 0.5):
+            found.append(f"{stage}: a consistent {level:.1f} player's range is {rated.sure.low:.1f}–{rated.sure.high:.1f}")
+        if rated.sure.confidence < MIN_CONSISTENT_CONFIDENCE or not rated.sure.consistent:
+            found.append(f"{stage}: a consistent {level:.1f} player gets confidence {rated.sure.confidence} "
+                         f"and consistent {rated.sure.consistent}")
     return found
 
 
@@ -121,13 +102,13 @@ def _provisional_failures(bank):
     """Consistent basic players with one basic dimension left out: provisional, a range ≥ 1.5 wide."""
     found = []
     basic = stage_questions(bank, "basic")
-    for dimension in sorted(bank.basic_dimensions()):
+    for dimension in sorted(bank.basic_keys):
         kept = [q for q in basic if q.dimension != dimension]
         for level in GRID:
-            rated = rate(bank, consistent_player(kept, level))
-            if not rated.provisional or rated.high - rated.low < MIN_PROVISIONAL_WIDTH:
-                found.append(f"without {dimension}, a {level:.1f} player is rated {rated.low:.1f}–{rated.high:.1f}, "
-                             f"provisional {rated.provisional}")
+            sure = rate(bank, consistent_player(kept, level)).sure
+            if not sure.provisional or sure.high - sure.low < MIN_PROVISIONAL_WIDTH:
+                found.append(f"without {dimension}, a {level:.1f} player is rated {sure.low:.1f}–{sure.high:.1f}, "
+                             f"provisional {sure.provisional}")
     return found
 
 
