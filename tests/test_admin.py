@@ -3,6 +3,7 @@ import logging
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from aiteni.admin import auth
@@ -414,3 +415,20 @@ def test_a_filter_no_index_serves_looks_at_one_window_of_records_a_page(console,
     # A player's records have their index: no window.
     mine = console.client.get(f"/admin/records?stage=basic&player={alice}").get_data(as_text=True)
     assert f'href="/admin/records/{basic}"' in mine and "及以后" not in mine
+
+
+@pytest.mark.parametrize("path", ["/admin/players?q=²", "/admin/records?before=²", "/admin/records?player=²"])
+def test_a_digit_that_is_no_number_is_no_id(console, path):
+    """"²".isdigit() is true and int("²") raises: the console answered 500."""
+    signed_in(console)
+    assert console.client.get(path).status_code == 200
+
+
+def test_the_api_opens_no_console_session(console):
+    """Outside /admin/ no cookie is read, signed or set: the API keeps no session."""
+    response = console.client.get("/api/health")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    with console.app.test_request_context("/api/health"):
+        from flask import session
+
+        assert session.__class__.__name__ == "NullSession"

@@ -42,6 +42,13 @@ class ConsoleSessionInterface(SecureCookieSessionInterface):
 
     salt = "aiteni-console-session"
 
+    def open_session(self, app, request):
+        # The API keeps no session: outside the console Flask gets None and makes a null session, so no
+        # /api/ request pays for reading, signing or saving a cookie.
+        if request.path != "/admin" and not request.path.startswith("/admin/"):
+            return None
+        return super().open_session(app, request)
+
     def get_signing_serializer(self, app):
         return URLSafeTimedSerializer(app.extensions["aiteni.console_key"], salt=self.salt, serializer=self.serializer,
                                       signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256})

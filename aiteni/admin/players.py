@@ -3,6 +3,7 @@ import sqlalchemy as sa
 
 from .. import sessions, users
 from ..extensions import db
+from ..inputs import positive_int
 from ..models import MAX_ID, EvaluationRecord, LoginSession, User
 from . import audit
 from .paging import newest_first
@@ -20,8 +21,8 @@ def search(text, before=None):
             User.wechat_openid.startswith(text, autoescape=True),
             User.phone.startswith(text, autoescape=True),
         ]
-        if text.isdigit() and 0 < int(text) <= MAX_ID:
-            matches.append(User.id == int(text))
+        if (user_id := positive_int(text, MAX_ID)) is not None:
+            matches.append(User.id == user_id)
         query = query.where(sa.or_(*matches))
     return newest_first(query, User.id, before)
 

@@ -6,6 +6,7 @@ from typing import Optional
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..inputs import positive_int
 from ..models import MAX_ID, EvaluationRecord, User
 from ..users import CHINA_TIME
 from .paging import newest_first
@@ -36,7 +37,7 @@ def _level(value):
 
 
 def _player(value):
-    return int(value) if value and value.isdigit() and 0 < int(value) <= MAX_ID else None
+    return positive_int(value, MAX_ID)
 
 
 @dataclass(frozen=True)

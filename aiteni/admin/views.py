@@ -7,14 +7,14 @@ from flask import abort, flash, g, redirect, render_template, request, send_file
 from .. import export
 from ..evaluation import check, current_bank, simulate
 from ..extensions import db
-from ..models import utcnow
+from ..inputs import positive_int
+from ..models import MAX_ID, utcnow
 from ..users import CHINA_TIME
 from . import audit, auth, bp, charts, overview, players, records
 
 
 def _before():
-    value = request.args.get("before", "")
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    return positive_int(request.args.get("before"), MAX_ID)
 
 
 def _local(path):
