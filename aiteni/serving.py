@@ -18,6 +18,7 @@
 - Behind PROXY_FIX_X_FOR proxies waitress passes X-Forwarded-For on for
   ProxyFix to read (it clears it by default); with none trusted it clears it.
 """
+import atexit
 import ctypes
 import errno
 import http
@@ -69,10 +70,13 @@ def listening_sockets(host, port, platform=sys.platform):
     """Sockets bound to every address of `host` on `port` (as waitress would bind them), with bind_options;
     OSError when one cannot be bound."""
     sockets = []
+    # getaddrinfo may answer the same address twice (a repeated hosts entry): bound twice, the second bind
+    # would fail as if the port were taken. waitress drops the repeats too.
+    found = dict.fromkeys(socket.getaddrinfo(
+        host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, socket.IPPROTO_TCP, socket.AI_PASSIVE
+    ))
     try:
-        for family, kind, proto, _, address in socket.getaddrinfo(
-            host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, socket.IPPROTO_TCP, socket.AI_PASSIVE
-        ):
+        for family, kind, proto, _, address in found:
             sock = socket.socket(family, kind, proto)
             sockets.append(sock)
             if family == socket.AF_INET6:
@@ -107,7 +111,7 @@ def stop_seconds(config):
 def options(config):
     """waitress's settings for this app's config (where it listens is listening_sockets' job)."""
     return {
-        "threads": config["THREADS"],
+        # No "threads": PatientDispatcher runs THREADS workers (waitress ignores it beside a _dispatcher).
         "connection_limit": config["CONNECTION_LIMIT"],
         "channel_timeout": config["CHANNEL_TIMEOUT"],
         # Idle connections are looked for this often, so one is closed at most a third late.
@@ -223,7 +227,11 @@ def quick_edit_off(platform=sys.platform, kernel32=None):
     mode = ctypes.c_uint32()
     if not kernel32.GetConsoleMode(handle, ctypes.byref(mode)) or not mode.value & ENABLE_QUICK_EDIT_MODE:
         return False
-    return bool(kernel32.SetConsoleMode(handle, (mode.value | ENABLE_EXTENDED_FLAGS) & ~ENABLE_QUICK_EDIT_MODE))
+    if not kernel32.SetConsoleMode(handle, (mode.value | ENABLE_EXTENDED_FLAGS) & ~ENABLE_QUICK_EDIT_MODE):
+        return False
+    # The console is the operator's (cmd.exe goes on after the server): give QuickEdit back at exit.
+    atexit.register(kernel32.SetConsoleMode, handle, mode.value | ENABLE_EXTENDED_FLAGS)
+    return True
 
 
 def serve(app):
