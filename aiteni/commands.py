@@ -57,11 +57,16 @@ def purge_sessions(days):
     click.echo(f"purged {sessions.purge(days)} sessions")
 
 
+def _bank_path(path):
+    """PATH, else the server's bank: QUESTIONS_FILE or the shipped one."""
+    return path or current_app.config["QUESTIONS_FILE"] or str(bank_file.DEFAULT_FILE)
+
+
 @questions_cli.command("check")
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
 def check_questions(path):
     """Validate a question bank (without PATH, the server's: QUESTIONS_FILE or the shipped one)."""
-    path = path or current_app.config["QUESTIONS_FILE"] or str(bank_file.DEFAULT_FILE)
+    path = _bank_path(path)
     bank, flaws = bank_file.read(path)
     click.echo(f"bank {path}")
     if bank is not None:
@@ -83,8 +88,8 @@ def check_questions(path):
 
 
 def _bank(path):
-    """The bank at PATH, else the server's; a ClickException naming every flaw when it cannot be loaded."""
-    path = path or current_app.config["QUESTIONS_FILE"] or str(bank_file.DEFAULT_FILE)
+    """The bank at PATH, else the server's; a ClickException naming its first flaw when it cannot be loaded."""
+    path = _bank_path(path)
     bank, flaws = bank_file.read(path)
     if bank is None:
         raise click.ClickException(f"{path}: {flaws[0]} (flask --app wsgi questions check {path})")
