@@ -40,7 +40,7 @@ def player(console, code="alice", nickname="张三", records=1):
 # Entry: off, no account, other networks
 
 
-def test_the_console_is_off_by_default_and_answers_the_apis_404(client):
+def test_the_console_is_off_without_an_account_and_answers_the_apis_404(client):
     for path in ("/admin/", "/admin/login", "/admin/static/console.css"):
         response = client.get(path)
         assert (response.status_code, response.get_json()) == (404, NOT_FOUND)
@@ -272,6 +272,22 @@ def test_a_players_page_shows_records_as_the_result_and_sessions(console):
     assert "正手" in page and "底线综合" in page  # dimension names from the bank, not keys
     assert "有效" in page  # the login session
     assert console.client.get("/admin/players/999999").get_json() == NOT_FOUND
+
+
+def test_a_record_shows_how_sure_it_was_and_old_answers_by_their_ids(console):
+    """The card says the range and a provisional result; answers of another bank are not read in today's."""
+    user_id, headers = player(console, records=0)
+    scored = console.client.post("/api/evaluation/basic", json={"answers": {"Q1": "Q1_A5"}}, headers=headers)
+    record_id = scored.get_json()["data"]["record_id"]
+    signed_in(console)
+    page = console.client.get(f"/admin/records/{record_id}").get_data(as_text=True)
+    low, high = scored.get_json()["data"]["level_range"]
+    assert f"范围 {low:.1f}–{high:.1f}" in page and "暂定" in page and "中速对拉" in page
+    with console.app.app_context():
+        db.session.execute(sa.update(EvaluationRecord).values(questions_version="2.0.0"))
+        db.session.commit()
+    page = console.client.get(f"/admin/records/{record_id}").get_data(as_text=True)
+    assert "Q1_A5" in page and "中速对拉" not in page
 
 
 def test_revoking_a_players_sessions_logs_them_out_and_is_audited(console):

@@ -126,12 +126,17 @@ def of_player(user_id, limit=20):
 
 def as_seen(record, bank):
     """A record as the Result page showed it: level and label, each dimension's name, score and comment,
-    advantages and weaknesses by name, the summary, and each answer as the question and option the player read."""
+    advantages and weaknesses by name, the summary, and each answer as the question and option the player read.
+
+    Answers of another bank version are shown by their ids: today's bank may word (or number) them otherwise.
+    """
     names = {key: dimension.name for key, dimension in bank.dimensions.items()}
     comments = record.dimension_comments or {}
+    same_bank = record.questions_version == bank.version
     answers = []
     for question_id, option_id in (record.answers or {}).items():
-        question, option = bank.questions.get(question_id), bank.options.get(option_id)
+        question = bank.questions.get(question_id) if same_bank else None
+        option = bank.options.get(option_id) if same_bank else None
         answers.append((question.text if question else question_id, option.text if option else option_id,
                         option.level if option else None))
     return {
