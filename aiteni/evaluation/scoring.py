@@ -181,7 +181,8 @@ def _pull(bank, shape, level, scores):
 
 def levels(bank, chosen):
     """The Levels of {question id: Option} with at least one option that has a level; None when none has."""
-    leveled = {q: o for q, o in chosen.items() if not o.neutral}
+    # The bank's order, whatever the caller's: every sum below (scores, the posterior) adds floats in it.
+    leveled = {q: o for q, o in in_bank_order(bank, chosen).items() if not o.neutral}
     if not leveled:
         return None
     question_ids = tuple(sorted(leveled))
