@@ -15,7 +15,6 @@ import os
 import re
 import secrets
 import select
-import tempfile
 import traceback
 import types
 from dataclasses import dataclass
@@ -440,18 +439,6 @@ def database_problem(url, windows=os.name == "nt"):
         return f"DATABASE_URL {shown} lacks charset=utf8mb4 (without it emoji in nicknames fail): add ?charset=utf8mb4"
     if not parsed.database:
         return f"DATABASE_URL {shown} names no database: {MYSQL_EXAMPLE}"
-    return None
-
-
-def log_dir_problem(directory):
-    """Creates LOG_DIR; why no log file can be written there, or None (a server that cannot log must not run)."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=directory):
-            pass
-    except OSError as error:
-        return (f"LOG_DIR {directory}: cannot write log files there ({error.strerror}): "
-                "create it, or give the account aiteni runs as write access to it")
     return None
 
 

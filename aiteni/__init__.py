@@ -36,8 +36,6 @@ def create_app(config=None):
     problem = settings.secret_problem(app.config) or problem
     if app.config["ENV_NAME"] == "production":
         problem = settings.production_problem(app.config) or problem
-    if not problem and app.config["LOG_DIR"]:
-        problem = settings.log_dir_problem(settings.BASE_DIR / app.config["LOG_DIR"])
     if problem:
         raise ConfigError(problem)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
@@ -143,15 +141,3 @@ def trust_proxies(app):
     """Behind PROXY_FIX_X_FOR proxies the client is who they say (X-Forwarded-For); otherwise the header is ignored."""
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
-
-
-def start_line(app, port):
-    """What `python wsgi.py` serves on `port`, in one line: version, mode, database (no password), dev login, docs."""
-    from sqlalchemy.engine import make_url
-
-    config = app.config
-    database = make_url(config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
-    host = f"[{config['HOST']}]" if ":" in config["HOST"] else config["HOST"]
-    docs = f"http://{host}:{port}/api/docs" if config["API_DOCS"] else "off (API_DOCS=0)"
-    return (f"aiteni {__version__} ({config['ENV_NAME']}): database {database}, "
-            f"dev login {'on' if config['WECHAT_DEV_LOGIN'] else 'off'}, docs {docs}")

@@ -34,16 +34,13 @@ def _lock(stream):
 
 
 def file_suffix(directory):
-    """"" when this process owns `directory`'s daily files (or cannot tell: the directory cannot be
-    written, which the file handlers then report), else `.<pid>` for its own files."""
+    """"" when this process owns `directory`'s daily files, else `.<pid>` for its own files. Creates
+    `directory`; OSError when it cannot be created or written (its lock file is the test)."""
     key = os.path.abspath(directory)
     if key in _held:
         return ""
-    try:
-        Path(key).mkdir(parents=True, exist_ok=True)
-        stream = open(Path(key) / LOCK_NAME, "a+b")
-    except OSError:
-        return ""
+    Path(key).mkdir(parents=True, exist_ok=True)
+    stream = open(Path(key) / LOCK_NAME, "a+b")
     if not _lock(stream):
         stream.close()
         return f".{os.getpid()}"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import has_request_context, request
 
-from . import logdir
+from . import ConfigError, logdir
 
 log = logging.getLogger("aiteni.request")
 
@@ -231,7 +231,12 @@ def configure_logging(app):
     handlers = [ConsoleHandler()]
     if config["LOG_DIR"]:
         directory = Path(app.root_path).parent / config["LOG_DIR"]
-        suffix = logdir.file_suffix(directory)  # another process writes the plain names: files of our own
+        try:
+            suffix = logdir.file_suffix(directory)  # another process writes the plain names: files of our own
+        except OSError as error:
+            # A server that cannot log must not run.
+            raise ConfigError(f"LOG_DIR {directory}: cannot write log files there ({error.strerror}): "
+                              "create it, or give the account aiteni runs as write access to it") from None
         handlers.append(DailyFileHandler(directory, "info", logging.INFO, suffix))
         handlers.append(DailyFileHandler(directory, "error", logging.ERROR, suffix))
 

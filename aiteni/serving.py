@@ -28,13 +28,14 @@ import sys
 
 import orjson
 import waitress
+from sqlalchemy.engine import make_url
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask, ThreadedTaskDispatcher
 from waitress.utilities import ServerNotImplemented
 
-from . import ConfigError
+from . import ConfigError, __version__
 from .envelope import JSON_CONTENT_TYPE
 from .errors import contract_status
 
@@ -234,6 +235,16 @@ def quick_edit_off(platform=sys.platform, kernel32=None):
     return True
 
 
+def start_line(app, port):
+    """What `python wsgi.py` serves on `port`, in one line: version, mode, database (no password), dev login, docs."""
+    config = app.config
+    database = make_url(config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
+    host = f"[{config['HOST']}]" if ":" in config["HOST"] else config["HOST"]
+    docs = f"http://{host}:{port}/api/docs" if config["API_DOCS"] else "off (API_DOCS=0)"
+    return (f"aiteni {__version__} ({config['ENV_NAME']}): database {database}, "
+            f"dev login {'on' if config['WECHAT_DEV_LOGIN'] else 'off'}, docs {docs}")
+
+
 def serve(app):
     """Serves until interrupted; ConfigError (one line) when it cannot start."""
     config = app.config
@@ -244,8 +255,7 @@ def serve(app):
         raise ConfigError(cannot_listen(error, config["HOST"], config["PORT"])) from None
     quick_edit_off()
     server.print_listen("Serving on http://{}:{}")
-    from . import start_line
-
-    # Several addresses (HOST=localhost: IPv4 and IPv6) share one port; only one address has effective_port.
+    # Several addresses (HOST=localhost: IPv4 and IPv6) share one port (PORT=0: the first one's); only one
+    # address has effective_port.
     app.logger.info(start_line(app, getattr(server, "effective_port", None) or server.effective_listen[0][1]))
     server.run()
