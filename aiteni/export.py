@@ -136,16 +136,11 @@ class Export:
             progress(len(batch))
 
 
-def _flag(value):
-    """A stored boolean as True/False, None kept (SQLite and MariaDB hand back 0 and 1)."""
-    return None if value is None else bool(value)
-
-
 def _base(row, username, nickname):
     """The BASE_COLUMNS of one record, in their order."""
     values = (
         row.id, row.user_id, username, nickname, row.total_level, row.rounded_level,
         row.level_label, row.summary_text, iso_utc(row.created_at), row.stage, row.questions_version,
-        row.level_low, row.level_high, row.confidence, _flag(row.provisional), _flag(row.consistent),
+        row.level_low, row.level_high, row.confidence, row.provisional, row.consistent,
     )
     return dict(zip(BASE_COLUMNS, values))
