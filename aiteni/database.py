@@ -92,7 +92,9 @@ def schema_state(connection):
         return BEHIND, problem
     if revision == SCHEMA_REVISION:
         return CURRENT, None
-    if revision and revision not in known_revisions():
+    known = known_revisions()
+    # With no migrations to read (a packaging slip), nothing can be told ahead: behind, as it was.
+    if revision and known and revision not in known:
         return AHEAD, f"at revision {revision}, newer than this version of aiteni ({SCHEMA_REVISION})"
     return BEHIND, f"it is at revision {revision or 'none'}, this version of aiteni needs {SCHEMA_REVISION}"
 
