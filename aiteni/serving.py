@@ -8,38 +8,26 @@
 - A body over MAX_CONTENT_LENGTH is refused as soon as its Content-Length is
   read, and a chunked one as soon as it grows past it, so no big body is ever
   read, let alone spooled to disk (waitress's own limit is 1 GB).
-- waitress's own refusals (413, a malformed request's 400, a transfer coding
-  it does not know) answer the JSON envelope with a contract status instead
-  of its plain text, through EnvelopeChannel, and write a request-log line.
-- A request with both Content-Length and Transfer-Encoding is answered, then
-  its connection closed (RFC 9112 §6.1): nothing pipelined after it is read.
-- Ctrl+C (NSSM's stop, SIGINT) lets the requests in progress finish, a login
-  waiting WECHAT_TIMEOUT on WeChat included, where waitress waits 5 s.
 - Behind PROXY_FIX_X_FOR proxies waitress passes X-Forwarded-For on for
   ProxyFix to read (it clears it by default); with none trusted it clears it.
+
+Those are waitress's public settings. Where it has none, waitress_patches.py
+subclasses its internals, on the pinned waitress only (pins.py): its refusals
+answer the JSON envelope, a request with both Content-Length and
+Transfer-Encoding closes its connection, and Ctrl+C (NSSM's stop, SIGINT) lets
+the requests in progress finish, a login waiting WECHAT_TIMEOUT on WeChat
+included, where waitress waits 5 s.
 """
 import atexit
 import ctypes
 import errno
-import http
-import logging
 import socket
 import sys
 
-import orjson
 import waitress
 from sqlalchemy.engine import make_url
-from waitress.channel import HTTPChannel
-from waitress.parser import HTTPRequestParser
-from waitress.server import BaseWSGIServer
-from waitress.task import ErrorTask, ThreadedTaskDispatcher
-from waitress.utilities import ServerNotImplemented
 
-from . import ConfigError, __version__
-from .envelope import JSON_CONTENT_TYPE
-from .errors import contract_status
-
-request_log = logging.getLogger("aiteni.request")
+from . import ConfigError, __version__, pins
 
 # How much longer than WECHAT_TIMEOUT, the slowest a request may be, a stopping server waits for them.
 STOP_MARGIN_SECONDS = 2
@@ -92,18 +80,6 @@ def listening_sockets(host, port, platform=sys.platform):
     return sockets
 
 
-class PatientDispatcher(ThreadedTaskDispatcher):
-    """waitress's worker threads, which at a stop wait `stop_seconds` for the requests in progress (waitress: 5 s)."""
-
-    def __init__(self, threads, stop_seconds):
-        super().__init__()
-        self.stop_seconds = stop_seconds
-        self.set_thread_count(threads)
-
-    def shutdown(self, cancel_pending=True, timeout=5):
-        return super().shutdown(cancel_pending, max(timeout, self.stop_seconds))
-
-
 def stop_seconds(config):
     """How long a stopping `python wsgi.py` waits for requests in progress."""
     return config["WECHAT_TIMEOUT"] + STOP_MARGIN_SECONDS
@@ -112,7 +88,7 @@ def stop_seconds(config):
 def options(config):
     """waitress's settings for this app's config (where it listens is listening_sockets' job)."""
     return {
-        # No "threads": PatientDispatcher runs THREADS workers (waitress ignores it beside a _dispatcher).
+        # No "threads": create_server gives THREADS to the dispatcher, the patched one or waitress's own.
         "connection_limit": config["CONNECTION_LIMIT"],
         "channel_timeout": config["CHANNEL_TIMEOUT"],
         # Idle connections are looked for this often, so one is closed at most a third late.
@@ -126,52 +102,23 @@ def options(config):
     }
 
 
-class EnvelopeErrorTask(ErrorTask):
-    """A request waitress itself refuses, answered with our envelope (and the contract's statuses), and logged."""
-
-    def execute(self):
-        error = self.request.error
-        # waitress's 501 is a transfer coding it does not know: the client's fault, like a malformed request.
-        status, msg = contract_status(400 if isinstance(error, ServerNotImplemented) else error.code)
-        request_log.log(
-            logging.ERROR if status >= 500 else logging.INFO, "%s %s %s - user=- ip=%s refused=%s",
-            self.request.command or "-", self.request.path or "-", status, self.channel.addr[0], error.body,
-        )
-        body = orjson.dumps({"code": status, "msg": msg})
-        self.status = f"{status} {http.HTTPStatus(status).phrase}"
-        self.response_headers.append(("Content-Type", JSON_CONTENT_TYPE))
-        self.set_close_on_finish()
-        self.content_length = len(body)
-        self.write(body)
+# The version whose internals waitress_patches.py subclasses (requirements.txt pins the same; tests/test_pins.py).
+WAITRESS_PINNED = "3.0.2"
 
 
-class FramingParser(HTTPRequestParser):
-    """waitress's parser, closing the connection after a request whose body length is ambiguous
-    (Content-Length and Transfer-Encoding both given): a proxy in front may have read its body differently."""
+def create_server(app, config, waitress_version=None):
+    """A waitress server for `app`, listening, not yet serving; OSError when it cannot listen.
 
-    def parse_header(self, header_plus):
-        super().parse_header(header_plus)
-        # HTTP/1.1 drops Transfer-Encoding once parsed (it keeps `chunked`), HTTP/1.0 ignores and keeps it.
-        if "CONTENT_LENGTH" in self.headers and (self.chunked or "TRANSFER_ENCODING" in self.headers):
-            # What waitress's task reads to close after answering, in HTTP/1.0 and 1.1 alike.
-            self.headers["CONNECTION"] = "close"
-
-
-class EnvelopeChannel(HTTPChannel):
-    error_task_class = EnvelopeErrorTask
-    parser_class = FramingParser
-
-
-def create_server(app, config):
-    """A waitress server for `app`, listening, not yet serving; OSError when it cannot listen."""
-    sockets = {}
+    waitress_patches' envelope, framing and patient stop on the pinned waitress (`waitress_version` stands in
+    for the installed one); on another, waitress's stock server with the same settings.
+    """
     listening = listening_sockets(config["HOST"], config["PORT"])
-    dispatcher = PatientDispatcher(config["THREADS"], stop_seconds(config))
-    server = waitress.create_server(app, map=sockets, _dispatcher=dispatcher, sockets=listening, **options(config))
-    for listener in sockets.values():
-        if isinstance(listener, BaseWSGIServer):
-            listener.channel_class = EnvelopeChannel
-    return server
+    patch = "the envelope for its refusals, the close after an ambiguous body length, the patient stop"
+    if not pins.pinned("waitress", WAITRESS_PINNED, patch, waitress_version):
+        return waitress.create_server(app, sockets=listening, threads=config["THREADS"], **options(config))
+    from . import waitress_patches
+
+    return waitress_patches.create_server(app, listening, config["THREADS"], stop_seconds(config), options(config))
 
 
 def _allow_open_files(connection_limit):

@@ -1,0 +1,25 @@
+"""The fence around our patches of libraries' private parts: each runs only on the version it was written for.
+
+jwtmanager.py and waitress_patches.py reach into Flask-JWT-Extended's and waitress's
+internals, which may change in any release. At start each asks `pinned()` whether the
+running version is the one requirements.txt pins; on another it logs one line and the
+library's stock behaviour is used (docs/development.md, "Patches of libraries").
+"""
+import importlib.metadata
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def pinned(distribution, version, patch, found=None):
+    """Whether `distribution` runs at `version`, so that `patch` (what it changes) may be applied.
+
+    Otherwise one warning says which version was found and that the stock behaviour is used.
+    `found` stands in for the installed version (tests).
+    """
+    found = found or importlib.metadata.version(distribution)
+    if found == version:
+        return True
+    log.warning("%s %s is installed, not the pinned %s: aiteni's patch of it (%s) is off, "
+                "%s's stock behaviour is used", distribution, found, version, patch, distribution)
+    return False
