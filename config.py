@@ -5,9 +5,13 @@ is read by that name, with the same rules, from the first of these that has
 it: `instance/config.py` (plain `NAME = value` lines), the process environment,
 the `.env` file next to this one. An empty value means the default. The
 `config` argument of `create_app()` overrides the result (tests use it).
+
+Nothing is read at import: `load()`, which create_app calls, reads every source
+then, so what counts is the environment the app is created in.
 """
 import codecs
 import difflib
+import functools
 import io
 import ipaddress
 import math
@@ -29,11 +33,6 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
-# Development without SECRET_KEY gets a random key per process (API.md): no
-# predictable default exists that could be deployed by mistake, and production
-# refuses to sign tokens with it (they would all die at the next restart).
-GENERATED_SECRET = secrets.token_hex(32)
-
 # select() watches at most 512 sockets on Windows (waitress keeps a few for itself); poll(), which
 # Windows lacks, has no such cap.
 HAS_POLL = hasattr(select, "poll")
@@ -42,6 +41,17 @@ SELECT_LIMIT = 500
 
 class SettingError(ValueError):
     """A setting that cannot be used, in one line: which one, where it was set, what it must be."""
+
+
+@functools.cache
+def generated_secret():
+    """SECRET_KEY's default: a random key, made once per process, when the first app is created.
+
+    Development without SECRET_KEY gets it (API.md): no predictable default exists
+    that could be deployed by mistake, and production refuses to sign tokens with
+    it (they would all die at the next restart).
+    """
+    return secrets.token_hex(32)
 
 
 # Parsers: text (from instance/config.py, any Python value) in; the value out, or a ValueError that says
@@ -136,6 +146,7 @@ def networks(value):
 class Setting:
     name: str
     parse: Callable[[Any], Any]
+    # A callable is called for it when the settings are loaded.
     default: Any
     meaning: str
     # Where the app keeps it (app.config), when Flask or an extension wants another name.
@@ -147,6 +158,10 @@ class Setting:
     def config_key(self):
         return self.key or self.name
 
+    def default_value(self):
+        """The default, made now if it is made per process."""
+        return self.default() if callable(self.default) else self.default
+
 
 SETTINGS = (
     Setting("AITENI_ENV", one_of("development", "testing", "production"), "development",
@@ -154,7 +169,7 @@ SETTINGS = (
     Setting("DATABASE_URL", text, f"sqlite:///{INSTANCE_DIR / 'aiteni.db'}",
             "SQLite file, or mysql+pymysql://user:password@host:3306/aiteni?charset=utf8mb4",
             key="SQLALCHEMY_DATABASE_URI", secret=True),
-    Setting("SECRET_KEY", text, GENERATED_SECRET,
+    Setting("SECRET_KEY", text, generated_secret,
             "not needed: aiteni signs nothing with it; it stands in for an unset JWT_SECRET", secret=True),
     # None means SECRET_KEY, wherever that was set: create_app fills it in after every override.
     Setting("JWT_SECRET", text, None, "HS256 signing key of access tokens (production: 32+ random bytes)",
@@ -228,6 +243,11 @@ class Config:
     # Defaults that differ from SETTINGS' in this environment (a value set anywhere still wins).
     defaults = {}
 
+    @classmethod
+    def fixed(cls, environ):
+        """The values this environment sets whatever the settings say (its upper-case names)."""
+        return {name: getattr(cls, name) for name in dir(cls) if name.isupper()}
+
 
 class DevelopmentConfig(Config):
     """Local use: embedded SQLite, dev login allowed."""
@@ -243,12 +263,16 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-secret-key-that-is-long-enough-000"
     JWT_SECRET = "testing-jwt-secret-that-is-long-enough-0000"
-    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     RATELIMIT_ENABLED = False
     WECHAT_DEV_LOGIN = False
     WECHAT_APPID = "wx-test-appid"
     WECHAT_APPSECRET = "test-app-secret-0123456789abcdef"
     LOG_DIR = None
+
+    @classmethod
+    def fixed(cls, environ):
+        # TEST_DATABASE_URL is the test suite's, read from the environment only (docs/development.md).
+        return {**super().fixed(environ), "SQLALCHEMY_DATABASE_URI": environ.get("TEST_DATABASE_URL") or "sqlite://"}
 
 
 class ProductionConfig(Config):
@@ -371,10 +395,10 @@ def load(environ=None, base_dir=BASE_DIR):
 
     profile = CONFIGS[parsed.get("AITENI_ENV", "development")]
     values = {
-        setting.config_key: parsed.get(setting.name, profile.defaults.get(setting.name, setting.default))
+        setting.config_key: parsed.get(setting.name, profile.defaults.get(setting.name, setting.default_value()))
         for setting in SETTINGS
     }
-    values.update({name: getattr(profile, name) for name in dir(profile) if name.isupper()})
+    values.update(profile.fixed(environ))
     notes = [_unknown(name, "instance/config.py") for name in instance if name not in NAMES]
     notes += [_unknown(name, ".env") for name in dotenv if name not in NAMES and not name.startswith(NOT_OURS)]
     return values, notes
@@ -464,10 +488,10 @@ def secret_problem(settings):
     """Why the signing key must not be used in any mode (development too: a token signed with
     .env.example's placeholder would open a server that was started with it), or None.
 
-    Unset, development signs with GENERATED_SECRET, random per process.
+    Unset, development signs with generated_secret(), random per process.
     """
     jwt_secret = settings.get("JWT_SECRET") or ""
-    if jwt_secret == GENERATED_SECRET:
+    if jwt_secret == generated_secret():
         return None
     weakness = secret_weakness(jwt_secret)
     if weakness:
@@ -478,7 +502,7 @@ def secret_problem(settings):
 def production_problem(settings):
     """The reason a production server must not start with these settings, or None."""
     jwt_secret = settings.get("JWT_SECRET") or ""
-    if not jwt_secret or jwt_secret == GENERATED_SECRET:
+    if not jwt_secret or jwt_secret == generated_secret():
         return f"JWT_SECRET is not set: set it to 32+ random bytes, made with {MAKE_A_KEY}"
     if not settings.get("WECHAT_APPID") or not settings.get("WECHAT_APPSECRET"):
         return "WECHAT_APPID and WECHAT_APPSECRET must be set"

@@ -41,6 +41,8 @@ def _command_line(args):
     return {name: value for name, value in (("HOST", options.host), ("PORT", options.port)) if value is not None}
 
 
+# The one thing importing this file does (STYLE.md): the app `waitress-serve wsgi:app` and `flask --app wsgi` look up,
+# made from the settings of this moment; config.py and aiteni/ read nothing before it.
 try:
     app = create_app(_command_line(sys.argv[1:]) if __name__ == "__main__" else None)
 except ConfigError as error:

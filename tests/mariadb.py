@@ -13,14 +13,13 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-import config
 from conftest import TABLES, migrate
 
 LOCAL_SERVER = "mysql+pymysql://root@127.0.0.1:3306/?charset=utf8mb4"
 
 
 def server_url():
-    url = config.TestingConfig.SQLALCHEMY_DATABASE_URI
+    url = os.environ.get("TEST_DATABASE_URL") or ""
     return make_url(url if url.startswith("mysql") else os.environ.get("TEST_MARIADB_SERVER") or LOCAL_SERVER)
 
 

@@ -234,9 +234,10 @@ def test_every_mode_refuses_a_weak_jwt_secret(database_url, mode, secret):
 
 
 def test_development_without_a_secret_signs_with_its_own_random_key(database_url):
-    settings = {"ENV_NAME": "development", "JWT_SECRET": None, "SECRET_KEY": config.GENERATED_SECRET}
+    generated = config.generated_secret()
+    settings = {"ENV_NAME": "development", "JWT_SECRET": None, "SECRET_KEY": generated}
     app = create_app({**settings, "SQLALCHEMY_DATABASE_URI": database_url, "LOG_DIR": None})
-    assert app.config["JWT_SECRET_KEY"] == config.GENERATED_SECRET and config.secret_weakness(config.GENERATED_SECRET) is None
+    assert app.config["JWT_SECRET_KEY"] == generated and config.secret_weakness(generated) is None
 
 
 @pytest.mark.parametrize("secret", [secrets.token_urlsafe(32), secrets.token_hex(16), secrets.token_hex(32)])
