@@ -53,11 +53,13 @@ class JWTManager(flask_jwt_extended.JWTManager):
         if entry is not None and (allow_expired or time.time() < int(entry[0]["exp"])):
             return dict(entry[0])
         claims = super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
-        # Read as PyJWT reads it (a numeric string too); a token within the leeway past it is not kept.
-        if not allow_expired and time.time() < int(claims["exp"]):
+        if not allow_expired:
+            header = jwt.get_unverified_header(encoded_token)
+            # Here too, not only in the loader: decode_token's callers (the rate limiter's key) see `exp` exact.
+            _unexpired(header, claims)
             if len(remembered) >= MAX_REMEMBERED:
                 remembered.clear()
-            remembered[encoded_token] = (claims, jwt.get_unverified_header(encoded_token))
+            remembered[encoded_token] = (claims, header)
         return dict(claims)
 
 
@@ -81,6 +83,7 @@ def _verified_header(encoded_token):
 
 def _unexpired(jwt_header, jwt_data):
     """True for a token before its `exp`; past it, PyJWT's own error, which the expired-token loader answers."""
+    # Read as PyJWT reads it: a numeric string too.
     if int(jwt_data["exp"]) <= time.time():
         expired = jwt.ExpiredSignatureError("Signature has expired")
         expired.jwt_header, expired.jwt_data = jwt_header, jwt_data  # what Flask-JWT-Extended's handler reads

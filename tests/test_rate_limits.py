@@ -4,6 +4,7 @@ import secrets
 import time
 import uuid
 
+import jwt as pyjwt
 import pytest
 import redis
 import requests
@@ -87,6 +88,17 @@ def test_write_budget_of_a_forged_token_is_its_senders_ip(make_app):
     for _ in range(2):
         assert client.post("/api/evaluation/save", json=RECORD, headers=forged).status_code == 401
     assert_too_many(client.post("/api/evaluation/save", json=RECORD, headers=forged))
+    assert client.post("/api/evaluation/save", json=RECORD, headers=alice).status_code == 200
+
+
+def test_write_budget_of_a_token_just_past_its_exp_is_its_senders_ip(make_app):
+    """Within the clock-skew leeway PyJWT would still take it (tokens.CLOCK_SKEW_SECONDS is for iat and nbf)."""
+    app = make_app(RATELIMIT_WRITE="1 per minute")
+    client = app.test_client()
+    alice = bearer(login(client, "alice"))
+    claims = pyjwt.decode(alice["Authorization"].removeprefix("Bearer "), options={"verify_signature": False})
+    expired = pyjwt.encode({**claims, "exp": int(time.time())}, app.config["JWT_SECRET"], algorithm="HS256")
+    assert client.post("/api/evaluation/save", json=RECORD, headers={"Authorization": f"Bearer {expired}"}).status_code == 401
     assert client.post("/api/evaluation/save", json=RECORD, headers=alice).status_code == 200
 
 
