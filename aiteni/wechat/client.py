@@ -25,14 +25,15 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
-from . import ConfigError, logs
-from .database import write_transaction
-from .errors import ApiError
-from .extensions import db
-from .models import WeChatAccessToken, utcnow
-from .users import PHONE
+from .. import ConfigError, logs
+from ..database import write_transaction
+from ..errors import ApiError
+from ..extensions import db
+from ..models import WeChatAccessToken, utcnow
+from ..users import PHONE
 
-log = logging.getLogger(__name__)
+# One logger for the package: its lines name [aiteni.wechat], as they did when it was one module.
+log = logging.getLogger(__package__)
 
 BUSY_RETRIES = 2
 # WeChat's JSON replies are a few hundred bytes: anything past this is not one, and is not read.
@@ -735,19 +736,3 @@ def _rid(errmsg):
     match = re.search(r"rid:\s*([\w-]+)", errmsg) if isinstance(errmsg, str) else None
     return match.group(1) if match else "-"
 
-
-def init_app(app):
-    """WeChat itself; with WECHAT_DEV_LOGIN the dev stand-in, calling WeChat only for what credentials allow."""
-    config = app.config
-    credentials = config["WECHAT_APPID"] and config["WECHAT_APPSECRET"]
-    client = None
-    if credentials or not config["WECHAT_DEV_LOGIN"]:
-        client = WeChatClient(
-            config["WECHAT_APPID"],
-            config["WECHAT_APPSECRET"],
-            config["WECHAT_API_BASE"],
-            config["WECHAT_TIMEOUT"],
-            config["WECHAT_PROXY"],
-            config["WECHAT_CONCURRENCY"],
-        )
-    app.extensions["wechat"] = DevWeChatClient(client) if config["WECHAT_DEV_LOGIN"] else client
