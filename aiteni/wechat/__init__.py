@@ -1,11 +1,17 @@
-"""Everything that knows WeChat (client.py, for now all of it). Callers take what they use from here."""
-from .client import (
-    HINTS, POLL_SECONDS, AccountAtRisk, CodeRequest, DevWeChatClient, InvalidCode, InvalidPhoneCode, MisConfigured,
-    Overloaded, RateLimited, Unavailable, WeChatClient, lease_lapsed, lease_until,
+"""Everything that knows WeChat: its errors and errcodes (errors.py), the HTTP read by a deadline (transport.py),
+the calls (client.py), the shared access token (token.py) and the leases it and share codes are made under
+(lease.py), and the development stand-in (dev.py).
+
+Callers take what they use from here; the rest stays in its module.
+"""
+from .client import CodeRequest, WeChatClient
+from .dev import DevWeChatClient
+from .errors import (
+    HINTS, AccountAtRisk, InvalidCode, InvalidPhoneCode, MisConfigured, Overloaded, RateLimited, Unavailable,
 )
 
 __all__ = [
-    "init_app", "CodeRequest", "HINTS", "POLL_SECONDS", "lease_lapsed", "lease_until",
+    "init_app", "CodeRequest", "HINTS",
     "AccountAtRisk", "InvalidCode", "InvalidPhoneCode", "MisConfigured", "Overloaded", "RateLimited", "Unavailable",
 ]
 
