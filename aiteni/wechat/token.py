@@ -12,7 +12,7 @@ from ..database import write_transaction
 from ..extensions import db
 from ..models import WeChatAccessToken, utcnow
 from .errors import Overloaded, Unavailable
-from .lease import CLOCK_STEP, POLL_SECONDS, lease_held, lease_lapsed, lease_until
+from .lease import CLOCK_STEP, POLL_SECONDS, Window, lease_held, lease_lapsed, lease_until
 
 # WeChat hands out a new token in the last 5 minutes of the old one, and keeps both working till then:
 # the shared token is renewed once it has less than this left.
@@ -54,7 +54,7 @@ class SharedToken:
     def get(self, deadline):
         """The token, from this process's copy while that has over RENEW_AHEAD left."""
         copy = self.copy
-        if copy and _fresh(copy.expires_at, utcnow()):
+        if copy and fresh(copy.expires_at, utcnow()):
             return copy.token
         return self._shared(deadline)
 
@@ -74,7 +74,7 @@ class SharedToken:
             acquired = self.lock.acquire(timeout=min(POLL_SECONDS, left))
         try:
             copy = self.copy
-            if copy and copy.token != refused and _fresh(copy.expires_at, utcnow()):
+            if copy and copy.token != refused and fresh(copy.expires_at, utcnow()):
                 return copy.token  # another thread of this process has just renewed it
             return self._from_database(deadline, refused)
         finally:
@@ -94,7 +94,7 @@ class SharedToken:
             if current:
                 # Good until renewed: this process's other threads use it meanwhile.
                 self._keep(row.token, row.expires_at)
-                if _fresh(row.expires_at, now):
+                if fresh(row.expires_at, now):
                     return row.token
             force = refused is not None and row is not None and row.token == refused
             lease = self._claim(row, now, deadline, force)
@@ -103,7 +103,7 @@ class SharedToken:
             renewing = row is not None and lease_held(row.renewing_until, now, deadline)
             if current:
                 return row.token  # still good while another caller renews it
-            if force and not renewing and row.forced_at is not None and _recent(row.forced_at, now):
+            if force and not renewing and forced_lately(now).holds(row.forced_at):
                 ago = (now - row.forced_at).total_seconds()
                 when = f"{ago:.0f} s ago" if ago >= 0 else f"{-ago:.0f} s ahead of this host's clock"
                 raise Overloaded(f"access token refused, and renewed by force {when}: "
@@ -118,14 +118,10 @@ class SharedToken:
         lease = lease_until(now, deadline)
         free = lease_lapsed(columns.renewing_until, now, deadline)
         if force:
-            # Not forced within FORCE_SPACING, or "forced" further ahead than a sibling's skew: a clock step.
-            spaced = sa.or_(columns.forced_at.is_(None), columns.forced_at < now - FORCE_SPACING,
-                            columns.forced_at > now + CLOCK_STEP)
-            due = sa.and_(columns.token == row.token, spaced)
+            claimable = sa.and_(columns.token == row.token, forced_lately(now).misses(columns.forced_at))
             values = {"renewing_until": lease, "forced_at": now}
         else:
-            due = sa.or_(columns.token.is_(None), columns.expires_at < now + RENEW_AHEAD,
-                         columns.expires_at > now + TOKEN_LIFETIME + CLOCK_STEP)
+            claimable = due(columns, now)
             values = {"renewing_until": lease}
         try:
             with write_transaction() as connection:
@@ -133,7 +129,7 @@ class SharedToken:
                     connection.execute(table.insert().values(appid=self.appid, **values))
                     return lease
                 claimed = connection.execute(
-                    table.update().where(columns.appid == self.appid, free, due).values(**values)
+                    table.update().where(columns.appid == self.appid, free, claimable).values(**values)
                 ).rowcount
         except IntegrityError:  # another caller inserted the row first: it renews
             return None
@@ -165,12 +161,26 @@ class SharedToken:
         return token
 
 
-def _fresh(expires_at, now):
-    """A token expiring at `expires_at` needs no renewal yet: over RENEW_AHEAD left, and not more than a token
-    lives (an expiry further ahead was stored before the clock stepped back)."""
-    return RENEW_AHEAD < expires_at - now <= TOKEN_LIFETIME + CLOCK_STEP
+def _fresh_span(now):
+    """The soonest (excluded) and latest (included) expiry of a token that needs no renewal yet: over RENEW_AHEAD
+    left, and not more than a token lives (an expiry further ahead was stored before the clock stepped back)."""
+    return now + RENEW_AHEAD, now + TOKEN_LIFETIME + CLOCK_STEP
 
 
-def _recent(forced_at, now):
-    """A forced renewal at `forced_at` was within FORCE_SPACING; one further ahead than CLOCK_STEP is a clock step."""
-    return now - FORCE_SPACING <= forced_at <= now + CLOCK_STEP
+def fresh(expires_at, now):
+    """A token expiring at `expires_at` needs no renewal yet (due's opposite, but at exactly RENEW_AHEAD left)."""
+    soonest, latest = _fresh_span(now)
+    return soonest < expires_at <= latest
+
+
+def due(columns, now):
+    """SQL: the stored token is to be renewed: none yet, under RENEW_AHEAD left, or an expiry from before a clock
+    step. At exactly RENEW_AHEAD left it is neither fresh nor due: the current token serves that instant."""
+    soonest, latest = _fresh_span(now)
+    return sa.or_(columns.token.is_(None), columns.expires_at < soonest, columns.expires_at > latest)
+
+
+def forced_lately(now):
+    """The times of a forced renewal that forbids another now: within FORCE_SPACING, and not further ahead
+    than CLOCK_STEP (a renewal "forced" further ahead than a sibling's skew is from before a clock step)."""
+    return Window(now - FORCE_SPACING, now + CLOCK_STEP)
