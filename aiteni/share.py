@@ -19,7 +19,8 @@ from .errors import BadRequest
 from .extensions import db
 from .inputs import is_number, json_body
 from .models import WeChatShareCode, utcnow
-from .wechat import POLL_SECONDS, CodeRequest, Unavailable, lease_lapsed, lease_until
+from .wechat import CodeRequest, Unavailable
+from .wechat.lease import POLL_SECONDS, lease_lapsed, lease_until
 
 log = logging.getLogger(__name__)
 
