@@ -397,7 +397,7 @@ def make_app(database_url, fake_wechat, tmp_path):
 def each_database(request, tmp_path):
     """A migrated database of each kind, whatever TEST_DATABASE_URL says, for tests of server processes."""
     if request.param == "mariadb":
-        from mariadb import throwaway_database  # it imports this module
+        from tests.helpers.mariadb import throwaway_database  # it imports this module
 
         with throwaway_database() as url:
             yield url.render_as_string(hide_password=False)

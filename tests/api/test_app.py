@@ -10,10 +10,10 @@ from flask_migrate import downgrade, upgrade
 
 from aiteni import __version__, create_app
 from aiteni.extensions import db
-from conftest import BOTH_DATABASES, record_body
-from mariadb import throwaway_database
+from tests.conftest import BOTH_DATABASES, record_body
+from tests.helpers.mariadb import throwaway_database
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_health_queries_the_database(client):

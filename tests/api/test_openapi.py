@@ -13,7 +13,7 @@ from openapi_spec_validator import validate
 from aiteni import openapi
 from aiteni.evaluation import store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}
 
 

@@ -11,14 +11,14 @@ import jwt as pyjwt
 import pytest
 import requests
 
-from servers import waitress_process
+from tests.helpers.servers import waitress_process
 
 AHEAD_SECONDS = 1.5
 PROFILE = {"nickName": "球友", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}
 
 
 def server_ahead(settings, seconds):
-    """A tests/servers.py server whose clock runs `seconds` ahead; a context manager yielding its base URL."""
+    """A tests/helpers/servers.py server whose clock runs `seconds` ahead; a context manager yielding its base URL."""
     if shutil.which("faketime") is None:
         pytest.fail("the `faketime` command is missing: apt-get install -y faketime", pytrace=False)
     return waitress_process(settings, threads=4, prefix=["faketime", "-f", f"+{seconds}s"])

@@ -7,7 +7,7 @@ import requests
 
 from aiteni.sessions import REFRESH_RACE_SECONDS
 from aiteni.tokens import CLOCK_SKEW_SECONDS
-from servers import waitress_process
+from tests.helpers.servers import waitress_process
 
 REVOKED = {"code": 401, "msg": "登录已失效，请重新登录"}
 PROFILE = {"nickName": "球友", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}

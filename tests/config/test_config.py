@@ -1,6 +1,6 @@
 """Settings: one table read alike from instance/config.py, the environment and .env, and the production guard.
 
-tests/security/test_production_guard.py runs the guard as a server; tests/test_start.py runs
+tests/security/test_production_guard.py runs the guard as a server; tests/serving/test_start.py runs
 `python wsgi.py` and `flask` with bad settings and from a fresh clone.
 """
 import secrets
@@ -11,7 +11,7 @@ import pytest
 import config
 from aiteni import ConfigError, create_app
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STRONG = secrets.token_urlsafe(48)
 GOOD = {
     "ENV_NAME": "production",

@@ -8,9 +8,9 @@ import pytest
 
 import config
 from aiteni import ConfigError, create_app
-from fake_mysql import Ed25519OnlyServer
-from test_start import SERVE, UPGRADE, fresh_clone
-from wsgi_process import clean_env, run
+from tests.fakes.mysql import Ed25519OnlyServer
+from tests.helpers.wsgi_process import clean_env, run
+from tests.serving.test_start import SERVE, UPGRADE, fresh_clone
 
 def write(tmp_path, name, data):
     (tmp_path / "instance").mkdir(exist_ok=True)

@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, User, utcnow
-from conftest import CONSOLE_PASSWORD, AuthActions, record_body
-from servers import waitress_process
+from tests.conftest import CONSOLE_PASSWORD, AuthActions, record_body
+from tests.helpers.servers import waitress_process
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from wsgi_process import ROOT
+from tests.helpers.wsgi_process import ROOT
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the sh recipes")
 
@@ -50,7 +50,7 @@ def test_the_sqlite_backup_recipe_makes_an_owner_only_copy(tmp_path):
 
 @pytest.mark.services
 def test_the_mysqldump_recipe_makes_an_owner_only_dump(tmp_path):
-    from mariadb import throwaway_database
+    from tests.helpers.mariadb import throwaway_database
 
     (tmp_path / "instance" / "backups").mkdir(parents=True)
     with throwaway_database() as url:

@@ -18,10 +18,10 @@ from aiteni.extensions import db
 from aiteni.models import (
     SCHEMA_REVISION, EvaluationRecord, LoginSession, RefreshToken, User, WeChatAccessToken, WeChatShareCode, utcnow,
 )
-from conftest import BOTH_DATABASES, TABLES, migrate, on_mysql
-from mariadb import throwaway_database
+from tests.conftest import BOTH_DATABASES, TABLES, migrate, on_mysql
+from tests.helpers.mariadb import throwaway_database
 
-MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def test_models_and_migrations_agree(app):

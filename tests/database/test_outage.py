@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from aiteni import create_app
 from config import engine_options
 from aiteni.extensions import db
-from mariadb import empty_tables, throwaway_database, through
-from tcp_proxy import TcpProxy
+from tests.helpers.mariadb import empty_tables, throwaway_database, through
+from tests.helpers.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.services
 

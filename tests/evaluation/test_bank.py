@@ -12,7 +12,7 @@ from aiteni import create_app
 from aiteni.evaluation import bank as bank_file
 from aiteni.evaluation import check, scoring
 from aiteni.evaluation.bank import BankError
-from servers import ROOT
+from tests.helpers.servers import ROOT
 
 SHIPPED = bank_file.DEFAULT_FILE.read_text(encoding="utf-8")
 

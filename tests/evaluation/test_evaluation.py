@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from aiteni.evaluation import autosave
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, utcnow
-from conftest import at_once, migrate, record_body
-from servers import waitress_process
+from tests.conftest import at_once, migrate, record_body
+from tests.helpers.servers import waitress_process
 
 QUESTIONS = "/api/evaluation/questions"
 BASIC = "/api/evaluation/basic"

@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from aiteni import export
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, User
-from conftest import record_body
-from query_plans import explain, extras, statements_with_order_by
+from tests.conftest import record_body
+from tests.helpers.query_plans import explain, extras, statements_with_order_by
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EMOJI_NICKNAME = "网球🎾小王"
 
 

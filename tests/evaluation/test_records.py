@@ -14,8 +14,8 @@ from aiteni.evaluation import store
 from aiteni.errors import BadRequest
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord
-from conftest import record_body
-from query_plans import explain, extras, statements_with_order_by
+from tests.conftest import record_body
+from tests.helpers.query_plans import explain, extras, statements_with_order_by
 
 BAD_RECORD = {"code": 400, "msg": "评测数据格式错误"}
 BAD_PAGE = {"code": 400, "msg": "分页参数错误"}

@@ -1,6 +1,6 @@
 """Real aiteni servers for tests: waitress in a separate process, on an ephemeral 127.0.0.1 port.
 
-`python tests/servers.py '<JSON settings>' [threads]` is what each process runs.
+`python tests/helpers/servers.py '<JSON settings>' [threads]` is what each process runs.
 """
 import json
 import os
@@ -10,7 +10,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Every name that could carry a developer's settings into the process.
 CARRIERS = {setting.name for setting in config.SETTINGS} | {"TEST_DATABASE_URL", "FLASK_APP", "FLASK_DEBUG"}
 

@@ -4,7 +4,7 @@ import time
 
 import requests
 
-from wsgi_process import clean_env, wsgi_server
+from tests.helpers.wsgi_process import clean_env, wsgi_server
 
 
 def test_each_process_writes_its_own_files_and_the_first_keeps_the_plain_names(tmp_path, database_url):

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from bench.run import fresh_database
-from mariadb import server_url
+from tests.helpers.mariadb import server_url
 
 
 @pytest.mark.services

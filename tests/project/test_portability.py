@@ -8,7 +8,7 @@ import ast
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 POSIX_MODULES = {"resource", "fcntl", "pwd", "grp", "termios", "pty", "tty"}
 POSIX_ATTRIBUTES = {
@@ -23,7 +23,7 @@ GUARD = re.compile(r"os\.name|sys\.platform|platform\.system|hasattr\(|HAS_POLL|
 # What importing or reaching a POSIX-only name raises elsewhere.
 MISSING = re.compile(r"ImportError|ModuleNotFoundError|AttributeError")
 # Owned by the serving work (issue 24): checked there. This file names the POSIX-only things as data.
-ELSEWHERE = {"aiteni/serving.py", "aiteni/logs.py", "tests/test_portability.py"}
+ELSEWHERE = {"aiteni/serving.py", "aiteni/logs.py", "tests/project/test_portability.py"}
 
 
 def _posix_only(node):
@@ -91,7 +91,7 @@ def python_files():
 
 
 def test_no_posix_only_call_without_a_platform_guard():
-    """tests/servers.py's os.killpg errored every server test on Windows and left waitress processes behind."""
+    """tests/helpers/servers.py's os.killpg errored every server test on Windows and left waitress processes behind."""
     found = [use for path, relative in python_files() for use in unguarded_uses(path, relative)]
     assert found == []
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from aiteni.serving import SO_EXCLUSIVEADDRUSE, WSAEACCES, bind_options, cannot_listen, listening_sockets
-from wsgi_process import clean_env, run, wsgi_server
+from tests.helpers.wsgi_process import clean_env, run, wsgi_server
 
 
 def test_windows_binds_exclusively_and_never_with_so_reuseaddr():

@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from conftest import migrate
-from raw_http import RawConnection
-from wsgi_process import clean_env, wsgi_server
+from tests.conftest import migrate
+from tests.helpers.raw_http import RawConnection
+from tests.helpers.wsgi_process import clean_env, wsgi_server
 
 BAD_JSON = {"code": 400, "msg": "请求数据格式错误"}
 NOT_FOUND = {"code": 404, "msg": "接口不存在"}

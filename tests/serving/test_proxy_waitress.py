@@ -7,7 +7,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from wsgi_process import clean_env, wsgi_server
+from tests.helpers.wsgi_process import clean_env, wsgi_server
 
 
 PROFILE = {"nickName": "张三", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}

@@ -9,8 +9,8 @@ import redis
 import requests
 
 from aiteni import create_app
-from servers import waitress_process
-from tcp_proxy import TcpProxy
+from tests.helpers.servers import waitress_process
+from tests.helpers.tcp_proxy import TcpProxy
 
 TOO_MANY = {"code": 429, "msg": "请求过于频繁，请稍后再试"}
 REDIS_DB = 8

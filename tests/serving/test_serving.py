@@ -12,9 +12,9 @@ import pytest
 import requests
 
 from config import Config
-from conftest import migrate
-from raw_http import read_response
-from wsgi_process import clean_env, open_files, wsgi_server
+from tests.conftest import migrate
+from tests.helpers.raw_http import read_response
+from tests.helpers.wsgi_process import clean_env, open_files, wsgi_server
 
 # The server's open files are read from /proc, its open-file limit set through setrlimit.
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only: /proc, setrlimit")

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from servers import waitress_process
+from tests.helpers.servers import waitress_process
 
 THREADS = 16
 REQUESTS = 2000
@@ -95,7 +95,7 @@ def test_2000_mixed_requests_from_16_threads(each_database, fake_wechat, tmp_pat
         # Limits on (their code runs under the load too) but far above what 16 threads from one IP send.
         **{f"RATELIMIT_{name}": "1000000 per minute" for name in ("LOGIN", "REFRESH", "WRITE", "EVALUATION", "DEFAULT")},
         "RATELIMIT_ENABLED": True,
-        # The bulkhead has tests of its own (test_wechat_resilience.py); here every thread may log in at once.
+        # The bulkhead has tests of its own (tests/wechat/test_resilience.py); here every thread may log in at once.
         "WECHAT_CONCURRENCY": THREADS,
     }
     tally, lock = Counter(), threading.Lock()

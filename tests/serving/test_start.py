@@ -9,9 +9,9 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from conftest import BOTH_DATABASES
-from mariadb import server_url
-from wsgi_process import ROOT, clean_env, flask, open_files, run, wsgi_server
+from tests.conftest import BOTH_DATABASES
+from tests.helpers.mariadb import server_url
+from tests.helpers.wsgi_process import ROOT, clean_env, flask, open_files, run, wsgi_server
 
 SERVE = ["wsgi.py"]
 UPGRADE = ["-m", "flask", "--app", "wsgi", "db", "upgrade"]

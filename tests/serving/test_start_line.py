@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from aiteni.models import SCHEMA_REVISION
-from wsgi_process import clean_env, run, wsgi_server
+from tests.helpers.wsgi_process import clean_env, run, wsgi_server
 
 SERVE = ["wsgi.py"]
 UPGRADE = ["-m", "flask", "--app", "wsgi", "db", "upgrade"]

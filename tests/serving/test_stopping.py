@@ -10,7 +10,7 @@ import pytest
 import requests
 from werkzeug import Response
 
-from wsgi_process import clean_env, wsgi_server
+from tests.helpers.wsgi_process import clean_env, wsgi_server
 
 PROFILE = {"nickName": "球友", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}
 

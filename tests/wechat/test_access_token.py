@@ -2,7 +2,7 @@
 every 30 s, its errcodes mapped, and never in a response or a log line.
 
 Several apps on one database stand in for several processes (each has its own WeChat client, token
-copy and locks); tests/test_wechat_processes.py does the same with real server processes.
+copy and locks); tests/wechat/test_processes.py does the same with real server processes.
 """
 import time
 from datetime import timedelta
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from aiteni import wechat
 from aiteni.models import WeChatAccessToken, utcnow
-from conftest import at_once
+from tests.conftest import at_once
 
 BUSY = {"code": 503, "msg": "微信服务繁忙，请稍后再试"}
 UNAVAILABLE = {"code": 502, "msg": "微信服务暂不可用，请稍后再试"}

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import at_once
-from servers import waitress_process
-from test_share import POSTER
+from tests.conftest import at_once
+from tests.helpers.servers import waitress_process
+from tests.wechat.test_share import POSTER
 
 BUSY = {"code": 503, "msg": "微信服务繁忙，请稍后再试"}
 UNAVAILABLE = {"code": 502, "msg": "微信服务暂不可用，请稍后再试"}

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from aiteni import wechat
-from servers import waitress_process
+from tests.helpers.servers import waitress_process
 
 PROFILE = {"nickName": "张三", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}
 UNAVAILABLE = {"code": 502, "msg": "微信服务暂不可用，请稍后再试"}
