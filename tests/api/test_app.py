@@ -10,7 +10,8 @@ from flask_migrate import downgrade, upgrade
 
 from aiteni import __version__, create_app
 from aiteni.extensions import db
-from tests.conftest import BOTH_DATABASES, record_body
+from tests.helpers.clients import record_body
+from tests.helpers.database import BOTH_DATABASES
 from tests.helpers.mariadb import throwaway_database
 
 ROOT = Path(__file__).resolve().parents[2]

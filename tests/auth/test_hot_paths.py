@@ -6,7 +6,7 @@ import jwt as pyjwt
 from flask_jwt_extended import create_access_token, create_refresh_token
 
 from aiteni import create_app
-from tests.conftest import record_body
+from tests.helpers.clients import record_body
 
 RECORD = record_body()
 

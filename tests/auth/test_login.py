@@ -9,7 +9,7 @@ from werkzeug import Response
 from aiteni import wechat
 from aiteni.extensions import db
 from aiteni.models import LoginSession, User
-from tests.conftest import record_body
+from tests.helpers.clients import record_body
 
 PROFILE = {"nickName": "张三", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}
 

@@ -10,7 +10,7 @@ from aiteni.admin import auth
 from aiteni.admin.models import AdminAccount, AdminAudit, AdminSession
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, User, utcnow
-from tests.conftest import CONSOLE_PASSWORD, AuthActions, Console, record_body
+from tests.helpers.clients import CONSOLE_PASSWORD, AuthActions, Console, record_body
 
 NOT_FOUND = {"code": 404, "msg": "接口不存在"}
 

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, User, utcnow
-from tests.conftest import CONSOLE_PASSWORD, AuthActions, record_body
+from tests.helpers.clients import CONSOLE_PASSWORD, AuthActions, record_body
 from tests.helpers.servers import waitress_process
 
 pytestmark = pytest.mark.browser

@@ -18,7 +18,7 @@ from aiteni.extensions import db
 from aiteni.models import (
     SCHEMA_REVISION, EvaluationRecord, LoginSession, RefreshToken, User, WeChatAccessToken, WeChatShareCode, utcnow,
 )
-from tests.conftest import BOTH_DATABASES, TABLES, migrate, on_mysql
+from tests.helpers.database import BOTH_DATABASES, TABLES, migrate, on_mysql
 from tests.helpers.mariadb import throwaway_database
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"

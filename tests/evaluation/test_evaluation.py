@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from aiteni.evaluation import autosave
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, utcnow
-from tests.conftest import at_once, migrate, record_body
+from tests.helpers.clients import at_once, record_body
+from tests.helpers.database import migrate
 from tests.helpers.servers import waitress_process
 
 QUESTIONS = "/api/evaluation/questions"

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from aiteni import export
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, User
-from tests.conftest import record_body
+from tests.helpers.clients import record_body
 from tests.helpers.query_plans import explain, extras, statements_with_order_by
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from aiteni.evaluation import store
 from aiteni.errors import BadRequest
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord
-from tests.conftest import record_body
+from tests.helpers.clients import record_body
 from tests.helpers.query_plans import explain, extras, statements_with_order_by
 
 BAD_RECORD = {"code": 400, "msg": "评测数据格式错误"}

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 import config
-from tests.conftest import TABLES, migrate
+from tests.helpers.database import TABLES, migrate
 
 LOCAL_SERVER = "mysql+pymysql://root@127.0.0.1:3306/?charset=utf8mb4"
 

@@ -10,7 +10,7 @@ import time
 import requests
 
 from aiteni.serving import ENABLE_EXTENDED_FLAGS, ENABLE_QUICK_EDIT_MODE, STD_INPUT_HANDLE, quick_edit_off
-from tests.conftest import migrate
+from tests.helpers.database import migrate
 from tests.helpers.wsgi_process import ROOT, clean_env
 
 

@@ -6,7 +6,7 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from aiteni import create_app, wechat
 from aiteni.extensions import db
-from tests.conftest import migrate
+from tests.helpers.database import migrate
 
 PROFILE = {"nickName": "张三", "avatarUrl": "https://mmbiz.qpic.cn/a.png"}
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.conftest import migrate
+from tests.helpers.database import migrate
 from tests.helpers.raw_http import RawConnection
 from tests.helpers.wsgi_process import clean_env, wsgi_server
 

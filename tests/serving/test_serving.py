@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from config import Config
-from tests.conftest import migrate
+from tests.helpers.database import migrate
 from tests.helpers.raw_http import read_response
 from tests.helpers.wsgi_process import clean_env, open_files, wsgi_server
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.conftest import BOTH_DATABASES
+from tests.helpers.database import BOTH_DATABASES
 from tests.helpers.mariadb import server_url
 from tests.helpers.wsgi_process import ROOT, clean_env, flask, open_files, run, wsgi_server
 

@@ -2,7 +2,7 @@
 import pytest
 from werkzeug import Response
 
-from tests.conftest import AuthActions
+from tests.helpers.clients import AuthActions
 
 NO_CODE = {"code": 400, "msg": "缺少手机号凭证code"}
 INVALID = {"code": 400, "msg": "手机号凭证无效，请重试"}

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from aiteni import wechat
 from aiteni.models import WeChatAccessToken, utcnow
-from tests.conftest import at_once
+from tests.helpers.clients import at_once
 
 BUSY = {"code": 503, "msg": "微信服务繁忙，请稍后再试"}
 UNAVAILABLE = {"code": 502, "msg": "微信服务暂不可用，请稍后再试"}

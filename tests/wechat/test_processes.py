@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import at_once
+from tests.helpers.clients import at_once
 from tests.helpers.servers import waitress_process
 from tests.wechat.test_share import POSTER
 

@@ -9,8 +9,9 @@ import segno
 import sqlalchemy as sa
 
 from aiteni.models import WeChatShareCode, utcnow
-from tests.conftest import at_once, png
 from tests.config.test_config import GOOD
+from tests.fakes.wechat import png
+from tests.helpers.clients import at_once
 
 BAD_PATH = {"code": 400, "msg": "分享路径无效"}
 BUSY = {"code": 503, "msg": "微信服务繁忙，请稍后再试"}
