@@ -25,7 +25,7 @@ from flask_jwt_extended import view_decorators
 
 from . import pins
 
-# The version whose private parts the memo was written against (requirements.txt pins the same; tests/test_pins.py).
+# The version whose private parts the memo was written against (requirements.txt pins the same; tests/project/test_pins.py).
 PINNED = "4.7.4"
 MAX_REMEMBERED = 5_000
 VERIFIED_TOKENS = "aiteni.verified_tokens"

@@ -102,7 +102,7 @@ def options(config):
     }
 
 
-# The version whose internals waitress_patches.py subclasses (requirements.txt pins the same; tests/test_pins.py).
+# The version whose internals waitress_patches.py subclasses (requirements.txt pins the same; tests/project/test_pins.py).
 WAITRESS_PINNED = "3.0.2"
 
 

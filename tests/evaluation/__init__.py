@@ -1,0 +1,1 @@
+"""The self-rating: the question bank, the scoring, the evaluation endpoints, saved records and their export."""

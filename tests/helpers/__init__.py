@@ -1,0 +1,1 @@
+"""What tests share besides fixtures: server processes, raw HTTP, a TCP proxy, throwaway databases, query plans."""
