@@ -6,6 +6,8 @@ from .evaluation import store
 from .envelope import ok
 from .errors import BadRequest
 from .inputs import json_body, positive_int
+from .schemas.evaluation import BAD_PAGE
+from .schemas.fields import MAX_PAGE_SIZE
 from .tokens import auth_required
 
 bp = Blueprint("records", __name__, url_prefix="/api/evaluation")
@@ -24,9 +26,9 @@ def save():
 def history():
     """One page of the caller's records, newest first."""
     page = _paging("page", "1", store.MAX_PAGE)
-    page_size = _paging("page_size", "10", store.MAX_PAGE_SIZE)
+    page_size = _paging("page_size", "10", MAX_PAGE_SIZE)
     if page is None or page_size is None:
-        raise BadRequest(store.BAD_PAGE)
+        raise BadRequest(BAD_PAGE)
     return ok(store.history(current_user.id, page, page_size))
 
 

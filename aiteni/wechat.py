@@ -30,7 +30,7 @@ from .database import write_transaction
 from .errors import ApiError
 from .extensions import db
 from .models import WeChatAccessToken, utcnow
-from .users import PHONE
+from .schemas.fields import PHONE
 
 log = logging.getLogger(__name__)
 

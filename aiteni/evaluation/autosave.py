@@ -23,7 +23,8 @@ from .. import database
 from ..errors import BadRequest
 from ..models import utcnow
 from . import scoring
-from .store import BAD_RECORD, INSERT, RECORDS
+from ..schemas.evaluation import BAD_RECORD
+from .store import INSERT, RECORDS
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,9 @@ from flask import Blueprint, current_app, request
 
 from .. import tokens
 from ..envelope import ok
-from ..errors import BAD_JSON
-from ..inputs import is_text, json_body, text_mapping
+from ..inputs import json_body
+from ..schemas.evaluation import AnswersInput
 from . import autosave, current_bank
-from .store import MAX_ANSWERS
 
 bp = Blueprint("evaluation", __name__, url_prefix="/api/evaluation")
 
@@ -65,13 +64,8 @@ def config():
     })
 
 
-def _answers():
-    """The body's `answers`: at most 200 pairs of 1–32-character strings; 400 `请求数据格式错误` otherwise."""
-    return text_mapping(json_body().get("answers"), MAX_ANSWERS, lambda v: is_text(v, 32), BAD_JSON, required=True)
-
-
 def _evaluate(stage):
-    answers = _answers()
+    answers = AnswersInput.read(json_body()).answers
     principal = tokens.optional_principal()
     result = autosave.evaluate(current_bank(), stage, answers, principal.id if principal else None)
     return ok(result, "评测完成")
