@@ -3,9 +3,12 @@
 The schemas are the declarations' own (aiteni/schemas/: pydantic's JSON Schema is 2020-12,
 OpenAPI 3.1's dialect); what is written here is what only the contract knows: the
 operations, their descriptions, and the `msg` each status may carry, every one the very
-constant the code answers with. tests/test_openapi.py fails when a route and the document disagree. The operations are written
-by area: accounts.py, evaluation.py, service.py; the envelope per status is responses.py's.
+constant the code answers with, written by area (accounts.py, evaluation.py, service.py;
+the envelope per status is responses.py's). tests/test_openapi.py fails when a route and
+the document disagree.
 """
+from functools import cache
+
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from .. import __version__
@@ -49,7 +52,9 @@ class _Schemas(GenerateJsonSchema):
         return super().nullable_schema(schema)
 
 
+@cache
 def _schemas():
+    """Built on the first request for the document (about 50 ms), then kept."""
     _, schemas = models_json_schema(
         [(model, "validation") for model in MODELS], ref_template="#/components/schemas/{model}",
         schema_generator=_Schemas,

@@ -67,4 +67,5 @@ class Body(BaseModel):
 class Shape(BaseModel):
     """An answer's shape, for the document: every field present, no other."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    # Views answer plain dicts (orjson): a shape is only built when the document is, not at start.
+    model_config = ConfigDict(strict=True, extra="forbid", defer_build=True)
