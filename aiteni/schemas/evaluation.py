@@ -3,10 +3,9 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import Field
 
-from ..evaluation.certainty import COVERAGE
 from .body import Body, Rule, Shape
 from .fields import (
-    COMMENT_MAX, GRID, LABEL_MAX, MAX_DIMENSIONS, MAX_LISTED, MAX_PAGE_SIZE, MAX_SAVED_KEYS, SUMMARY_MAX, TIERS,
+    COMMENT_MAX, COVERAGE, GRID, LABEL_MAX, MAX_DIMENSIONS, MAX_LISTED, MAX_PAGE_SIZE, MAX_SAVED_KEYS, SUMMARY_MAX, TIERS,
     Answers, BankId, Key, Label, Level, RoundedLevel, filled, text,
 )
 

@@ -14,6 +14,8 @@ from typing_extensions import TypeAliasType
 LOWEST, HIGHEST, STEP = 1.0, 7.0, 0.5
 GRID = tuple(LOWEST + STEP * i for i in range(int((HIGHEST - LOWEST) / STEP) + 1))
 TIERS = ("basic", "advanced")
+# A Result's level_range holds the player's level with this probability (certainty.py computes it so).
+COVERAGE = 0.9
 
 # The user's profile: the columns' widths.
 NICKNAME_MAX = 64
