@@ -1,4 +1,6 @@
-"""Evaluation records: validation, storage and the shape the client reads (snake_case)."""
+"""Evaluation records: what /save stores, and the pages and records the client reads (snake_case).
+
+The body's rules are schemas.evaluation.RecordInput's; a sitting's record is written by sittings.py."""
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -9,7 +11,6 @@ from ..extensions import db
 from ..inputs import positive_int
 from ..models import MAX_ID, EvaluationRecord
 from ..schemas.evaluation import NO_RECORD, RecordInput
-from ..schemas.fields import MAX_ANSWERS, MAX_SAVED_KEYS  # noqa: F401 (tests read the limits here)
 
 # Any page >= 1 is valid (API.md); pages past the end are empty. The bound only keeps it an int64.
 MAX_PAGE = MAX_ID
