@@ -25,11 +25,14 @@ def test_the_docs_state_the_declared_limits():
         f"`level_label`: 1–{fields.LABEL_MAX} characters",
         f"`dimension_scores`: required, at most {fields.MAX_DIMENSIONS} entries",
         f"at most {fields.MAX_DIMENSIONS} entries, each value a string of at most {fields.COMMENT_MAX} characters",
-        f"Keys of both: strings of {key}", f"`answers`: at most {fields.MAX_ANSWERS} entries, keys and values strings of {key}",
+        f"Keys of both: strings of {key}",
+        f"`answers`: at most {fields.MAX_ANSWERS} entries, keys and values strings of {key}",
         f"`summary_text`: at most {fields.SUMMARY_MAX} characters",
-        f"lists of at most {fields.MAX_SAVED_KEYS} strings of {key}", f"not strings of {key}, over {fields.MAX_ANSWERS} pairs",
+        f"lists of at most {fields.MAX_SAVED_KEYS} strings of {key}",
+        f"not strings of {key}, over {fields.MAX_ANSWERS} pairs",
         f"(dimension keys, at most {fields.MAX_LISTED} each)", f"`page_size` 1–{fields.MAX_PAGE_SIZE}",
-        f"a `code` longer than {fields.WECHAT_CODE_MAX} characters", f"a `code` over {fields.WECHAT_CODE_MAX} characters",
+        f"a `code` longer than {fields.WECHAT_CODE_MAX} characters",
+        f"a `code` over {fields.WECHAT_CODE_MAX} characters",
         f"clamped to {MIN_WIDTH}–{MAX_WIDTH}", f"it is {DEFAULT_WIDTH}, WeChat's default",
     ]:
         assert phrase in api, phrase

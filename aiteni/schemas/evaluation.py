@@ -5,8 +5,8 @@ from pydantic import Field
 
 from .body import Body, Rule, Shape
 from .fields import (
-    COMMENT_MAX, COVERAGE, GRID, LABEL_MAX, MAX_DIMENSIONS, MAX_LISTED, MAX_PAGE_SIZE, MAX_SAVED_KEYS, SUMMARY_MAX, TIERS,
-    Answers, BankId, Key, Label, Level, RoundedLevel, filled, text,
+    COMMENT_MAX, COVERAGE, GRID, LABEL_MAX, MAX_DIMENSIONS, MAX_LISTED, MAX_PAGE_SIZE, MAX_SAVED_KEYS, SUMMARY_MAX,
+    TIERS, Answers, BankId, Key, Label, Level, RoundedLevel, filled, text,
 )
 
 BAD_RECORD = "评测数据格式错误"

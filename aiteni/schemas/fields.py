@@ -96,6 +96,7 @@ Answers = TypeAliasType("Answers", Annotated[dict[Key, Key], Field(
     max_length=MAX_ANSWERS, description="{question id: option id}")])
 WeChatCode = filled(WECHAT_CODE_MAX)
 Nickname = trimmed(filled(NICKNAME_MAX))
+# Stored exactly as given (API.md); a nickname or real name is stored trimmed.
 AvatarUrl = Annotated[text(AVATAR_MAX), Field(
     pattern="^(" + "|".join(re.escape(scheme) for scheme in AVATAR_SCHEMES) + ")",
     description="As chooseAvatar gave it: wxfile://, http://tmp/ or https://")]
