@@ -91,11 +91,11 @@ def quiet_alembic():
 
 
 def register_blueprints(app):
-    from . import auth, docs, records, service, share
+    from . import auth, docs, service, share
     from .evaluation import views as evaluation
 
     app.register_blueprint(auth.bp)
-    app.register_blueprint(records.bp)
+    app.register_blueprint(evaluation.records_bp)
     app.register_blueprint(evaluation.bp)
     app.register_blueprint(share.bp)
     app.register_blueprint(service.bp)

@@ -4,36 +4,19 @@ from flask_jwt_extended import current_user
 
 from . import database, logs, sessions, tokens, users
 from .envelope import ok
-from .errors import BadRequest
 from .inputs import json_body
-from .wechat import InvalidCode, InvalidPhoneCode
+from .schemas.auth import Login, Logout, PhoneCode, UserUpdate
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
-
-NO_CODE = "缺少登录凭证code"
-NO_PHONE_CODE = "缺少手机号凭证code"
-
-
-def _wechat_code(body, missing, invalid):
-    """The body's `code` from a WeChat button or wx.login: 400 `missing` without one, `invalid`
-    (WeChat's own refusal) when longer than any code WeChat issues, so WeChat is not asked."""
-    code = body.get("code")
-    if not isinstance(code, str) or not code.strip():
-        raise BadRequest(missing)
-    if len(code) > 128:
-        raise invalid("code longer than 128 characters")
-    return code
 
 
 @bp.post("/auth/login")
 def login():
     """wx.login code -> WeChat -> our user -> a new login session and its token pair."""
-    body = json_body()
-    code = _wechat_code(body, NO_CODE, InvalidCode)
-    nickname, avatar_url = users.check_login_profile(body.get("nickName"), body.get("avatarUrl"))
+    body = Login.read(json_body())
     database.check_tables(sessions.LOGIN_TABLES)
-    wechat = current_app.extensions["wechat"].code2session(code)
-    user, pair = sessions.login(wechat, nickname, avatar_url, request.remote_addr, request.user_agent.string)
+    wechat = current_app.extensions["wechat"].code2session(body.code)
+    user, pair = sessions.login(wechat, body.nickName, body.avatarUrl, request.remote_addr, request.user_agent.string)
     request.environ[logs.USER_ID] = user.id
     user_info = {"id": user.id, "nickName": user.nickname, "avatarUrl": user.avatar_url}
     return ok({**pair.as_data(), "userInfo": user_info}, "登录成功")
@@ -58,10 +41,7 @@ def refresh():
 @tokens.auth_required()
 def logout():
     """Ends this device's session, or with {"all": true} every session of the user."""
-    everywhere = json_body(optional=True).get("all")
-    if everywhere is not None and not isinstance(everywhere, bool):
-        raise BadRequest()
-    if everywhere:
+    if Logout.read(json_body(optional=True)).all:
         sessions.revoke_all(current_user.id)
     else:
         sessions.revoke(current_user.session_id)
@@ -79,7 +59,7 @@ def user_info():
 @tokens.auth_required()
 def update_user():
     """Edits nickName, phone or realName; all checked before anything is written."""
-    users.update(current_user.id, json_body())
+    users.update(current_user.id, UserUpdate.read(json_body()))
     return ok(msg="更新成功")
 
 
@@ -87,8 +67,7 @@ def update_user():
 @tokens.auth_required()
 def bind_phone():
     """A getPhoneNumber button's code -> WeChat -> the number, kept as the user's phone."""
-    code = _wechat_code(json_body(), NO_PHONE_CODE, InvalidPhoneCode)
-    phone = current_app.extensions["wechat"].phone_number(code)
+    phone = current_app.extensions["wechat"].phone_number(PhoneCode.read(json_body()).code)
     users.set_phone(current_user.id, phone)
     return ok({"phone": phone}, "绑定成功")
 

@@ -9,7 +9,7 @@ from datetime import datetime
 import orjson
 import sqlalchemy as sa
 
-from .evaluation.store import iso_utc
+from .evaluation.records import iso_utc
 from .extensions import db
 from .models import EvaluationRecord, User
 

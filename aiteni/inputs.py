@@ -1,6 +1,5 @@
-"""Reading request input: the JSON body and small value checks shared by the views."""
-import math
-
+"""Reading request input: the JSON body (its fields are checked by its declaration, aiteni/schemas/) and
+whole numbers in query strings and paths."""
 from flask import request
 
 from .errors import BadRequest
@@ -17,27 +16,6 @@ def json_body(optional=False):
     if not isinstance(body, dict):
         raise BadRequest()
     return body
-
-
-def is_number(value):
-    """A real, finite JSON number: not a bool, not a string, not NaN or Infinity."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def is_text(value, max_length, min_length=1):
-    return isinstance(value, str) and min_length <= len(value) <= max_length
-
-
-def text_mapping(value, max_items, value_ok, msg, required=False):
-    """A dict of at most `max_items` 1..32-character string keys whose values pass `value_ok`; {} when
-    absent and not required; 400 `msg` otherwise."""
-    if value is None and not required:
-        return {}
-    if not isinstance(value, dict) or len(value) > max_items:
-        raise BadRequest(msg)
-    if not all(is_text(k, 32) and value_ok(v) for k, v in value.items()):
-        raise BadRequest(msg)
-    return value
 
 
 def positive_int(text, maximum):

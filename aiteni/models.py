@@ -8,6 +8,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
+from .schemas.fields import AVATAR_MAX, LABEL_MAX, NICKNAME_MAX, REAL_NAME_MAX
 
 # MySQL's DATETIME keeps whole seconds unless asked; ordering and expiry need more.
 UTCDateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
@@ -53,10 +54,10 @@ class User(db.Model):
     username: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_username)
     wechat_openid: Mapped[str] = mapped_column(identifier(64), unique=True)
     wechat_unionid: Mapped[Optional[str]] = mapped_column(identifier(64), index=True)
-    wechat_nickname: Mapped[str] = mapped_column(sa.String(64), default="")
-    wechat_avatar: Mapped[str] = mapped_column(sa.String(512), default="")
+    wechat_nickname: Mapped[str] = mapped_column(sa.String(NICKNAME_MAX), default="")
+    wechat_avatar: Mapped[str] = mapped_column(sa.String(AVATAR_MAX), default="")
     phone: Mapped[Optional[str]] = mapped_column(sa.String(16))
-    real_name: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    real_name: Mapped[Optional[str]] = mapped_column(sa.String(REAL_NAME_MAX))
     # Server-only: never serialized, never logged.
     session_key: Mapped[Optional[str]] = mapped_column(sa.String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -118,7 +119,7 @@ class EvaluationRecord(db.Model):
     )
     total_level: Mapped[float] = mapped_column(sa.Double)
     rounded_level: Mapped[float] = mapped_column(sa.Double)
-    level_label: Mapped[str] = mapped_column(sa.String(32))
+    level_label: Mapped[str] = mapped_column(sa.String(LABEL_MAX))
     dimension_scores: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     dimension_comments: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     summary_text: Mapped[str] = mapped_column(sa.Text)

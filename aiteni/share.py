@@ -6,7 +6,6 @@ its row (INSERT), so concurrent first requests, whatever their process, make
 one call while the others wait for the image.
 """
 import logging
-import re
 import time
 
 import sqlalchemy as sa
@@ -15,10 +14,10 @@ from sqlalchemy.exc import IntegrityError
 
 from . import logs
 from .database import write_transaction
-from .errors import BadRequest
 from .extensions import db
-from .inputs import is_number, json_body
+from .inputs import json_body
 from .models import WeChatShareCode, utcnow
+from .schemas.share import DEFAULT_WIDTH, MAX_WIDTH, MIN_WIDTH, WELCOME_PAGE, ShareCode
 from .wechat import CodeRequest, Unavailable
 from .wechat.lease import POLL_SECONDS, lease_lapsed, lease_until
 
@@ -26,48 +25,29 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("share", __name__, url_prefix="/api")
 
-BAD_PATH = "分享路径无效"
-RESULT_PAGE = "pages/result/result"
-WELCOME_PAGE = "pages/welcome/welcome"
 # WeChat wants a scene on every code; the welcome page reads none.
 WELCOME_SCENE = "from=share"
-# A record id as the client writes it (a JSON number): no sign, no leading zero. 18 digits keep
-# `resultId=<id>` within WeChat's 32-character scene.
-RECORD_ID = re.compile(r"[1-9][0-9]{0,17}")
-# WeChat's own default, and its bounds.
-DEFAULT_WIDTH, MIN_WIDTH, MAX_WIDTH = 430, 280, 1280
 # The client gives each try 10 s: the answer, image or error, leaves before that.
 SHARE_SECONDS = 8.0
 
 _TABLE = WeChatShareCode.__table__
 
 
-def share_code(path, width):
-    """The code a poster asks for; 400 `分享路径无效` for any path but the result page's and the welcome page's.
-
-    The scene is the record's query, `resultId=<id>`; a missing (or null) width is WeChat's
-    default, 430, and one that is not a number 400 `请求数据格式错误`.
-    """
-    if path == WELCOME_PAGE:
+def share_code(body):
+    """The code a poster asks for (schemas.share.ShareCode): the scene is the record's query,
+    `resultId=<id>`; a missing (or null) width is WeChat's default, 430."""
+    if body.path == WELCOME_PAGE:
         page, scene = WELCOME_PAGE, WELCOME_SCENE
     else:
-        page, _, scene = path.partition("?") if isinstance(path, str) else ("", "", "")
-        name, _, record_id = scene.partition("=")
-        if (page, name) != (RESULT_PAGE, "resultId") or not RECORD_ID.fullmatch(record_id):
-            raise BadRequest(BAD_PATH)
-    if width is None:
-        width = DEFAULT_WIDTH
-    elif not is_number(width):
-        raise BadRequest()
-    width = min(max(round(width), MIN_WIDTH), MAX_WIDTH)
-    return CodeRequest(page, scene, width, path)
+        page, _, scene = body.path.partition("?")
+    width = DEFAULT_WIDTH if body.width is None else min(max(round(body.width), MIN_WIDTH), MAX_WIDTH)
+    return CodeRequest(page, scene, width, body.path)
 
 
 @bp.post("/generate_qrcode")
 def generate_qrcode():
     """The image itself (JPEG or PNG), never JSON: the client saves any 200 as the poster's picture."""
-    body = json_body()
-    content_type, image = _image(share_code(body.get("path"), body.get("width")))
+    content_type, image = _image(share_code(ShareCode.read(json_body())))
     return Response(image, content_type=content_type)
 
 

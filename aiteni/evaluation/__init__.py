@@ -1,5 +1,6 @@
 """The NTRP self-evaluation: the question bank (bank.py), its scoring (scoring.py, pure), the checks
-a bank must pass (check.py), auto-save (autosave.py), records (store.py) and the endpoints (views.py).
+a bank must pass (check.py), a sitting scored and kept as the player's record (sittings.py), the
+records (records.py) and every /api/evaluation/ endpoint (views.py).
 """
 import logging
 from functools import lru_cache

@@ -8,25 +8,18 @@ avoids (overlapping numbers, one fact at two levels, the reading load) is
 lint.py's.
 """
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import ConfigError
+from ..schemas import fields
 
 DEFAULT_FILE = Path(__file__).with_name("questions.toml")
 
-# The level grid: 1.0 to 7.0 in half levels, 6.5 included (13 levels).
-STEP = 0.5
-GRID = tuple(1.0 + STEP * i for i in range(13))
-LOWEST, HIGHEST = GRID[0], GRID[-1]
-
-TIERS = ("basic", "advanced")
-# Question and option ids become a data path in the client (`answers.${id}`): no '.', '[' or ']'.
-ID = re.compile(r"[A-Za-z0-9_]{1,32}")
-# The record columns and /save's rules: a label fits 32 characters, a comment 500.
-MAX_LABEL = 32
-MAX_COMMENT = 500
+# The level grid, the tiers, the ids and the longest label and comment: the contract's (schemas/fields.py),
+# so a bank's texts fit the record columns and /save's rules.
+GRID, LOWEST, HIGHEST, STEP, TIERS = fields.GRID, fields.LOWEST, fields.HIGHEST, fields.STEP, fields.TIERS
+ID, MAX_LABEL, MAX_COMMENT = fields.BANK_ID, fields.LABEL_MAX, fields.COMMENT_MAX
 
 # What a dimension measures, and so which comment tails fit it (docs/questions-spec.md, Version 3 §1):
 # a skill can be built on; a result or a background informs the level but is no stroke to play around.

@@ -36,9 +36,9 @@ shares flagged.
 import math
 from dataclasses import dataclass
 
+from ..schemas.fields import COVERAGE
 from .bank import GRID, LOWEST, NOISE, STEP
 
-COVERAGE = 0.9
 MIN_PROVISIONAL_WIDTH = 1.5
 # log(P(answers | honest) / P(answers | random)) below this: the answers are called inconsistent.
 RANDOM_ODDS = -1.5

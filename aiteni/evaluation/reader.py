@@ -2,13 +2,13 @@
 import dataclasses
 import math
 import re
-import string
 import tomllib
 
 from .bank import (
     CLASSES, DEFAULT_FILE, GRID, HIGHEST, ID, KINDS, LOWEST, MAX_COMMENT, MAX_LABEL, TIERS,
-    Band, Bank, BankError, Dimension, Option, Question, kernel_mean, log_likelihoods, nearest,
+    Bank, BankError, Dimension, Option, Question, kernel_mean, log_likelihoods, nearest,
 )
+from .toml_values import Reader, half_level, number
 
 # Consecutive options at most a level apart: the balance step's monotonicity relies on it (scoring.PULL_RATE).
 MAX_GAP = 1.0
@@ -26,90 +26,6 @@ MAX_TAIL = 100
 def _name(spec, position):
     """How a flaw names a question or option: its id when it has one, else its position."""
     return spec["id"] if isinstance(spec.get("id"), str) else position
-
-
-def _number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _half_level(value):
-    return _number(value) and LOWEST <= value <= HIGHEST and (float(value) * 2).is_integer()
-
-
-class _Reader:
-    """Walks the TOML document, keeping every flaw it finds."""
-
-    def __init__(self):
-        self.flaws = []
-
-    def flaw(self, text):
-        self.flaws.append(text)
-
-    def entry(self, spec, fields, where, seen_ids):
-        """The id of a question or option table, its fields checked; None when it has no usable id."""
-        for extra in spec.keys() - fields:
-            self.flaw(f"{where}: unknown field {extra!r}")
-        entry_id = spec.get("id")
-        if not isinstance(entry_id, str) or not ID.fullmatch(entry_id):
-            self.flaw(f"{where}: an id is 1–32 letters, digits or '_' (no '.', '[', ']')")
-            return None
-        if entry_id in seen_ids:
-            self.flaw(f"{where}: duplicate id")
-        seen_ids.add(entry_id)
-        return entry_id
-
-    def text(self, value, where, max_length=None, plain=False):
-        if not isinstance(value, str) or not value.strip():
-            self.flaw(f"{where}: missing or empty text")
-            return ""
-        if max_length and len(value) > max_length:
-            self.flaw(f"{where}: longer than {max_length} characters")
-        if re.search(r"[<>&]", value):
-            self.flaw(f"{where}: '<', '>' and '&' are not allowed (the client renders it as HTML)")
-        if plain and "**" in value:
-            self.flaw(f"{where}: '**' is shown as is in a question's text")
-        return value
-
-    def template(self, value, where, allowed):
-        """A sentence with {placeholders}: filled in here once, so a format the server cannot fill is a flaw."""
-        value = self.text(value, where)
-        try:
-            fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
-        except ValueError:
-            self.flaw(f"{where}: unbalanced braces")
-            return value
-        if fields - allowed:
-            self.flaw(f"{where}: unknown placeholder(s) {', '.join(sorted(fields - allowed))}")
-            return value
-        try:
-            value.format(**dict.fromkeys(allowed, "3.5"))
-        except (ValueError, KeyError, IndexError, AttributeError):
-            self.flaw(f"{where}: a placeholder is written in a form the server cannot fill in ({{name}} only)")
-        return value
-
-    def bands(self, value, where, max_length=None):
-        """Ranges by score: a list of {min?, max?, text} covering 1.0–7.0 together."""
-        if not isinstance(value, list) or not value:
-            self.flaw(f"{where}: must be a non-empty list of {{min, max, text}}")
-            return ()
-        bands = []
-        for i, item in enumerate(value):
-            if not isinstance(item, dict) or set(item) - {"min", "max", "text"}:
-                self.flaw(f"{where}[{i}]: only min, max and text are allowed")
-                continue
-            low, high = item.get("min", LOWEST), item.get("max", HIGHEST)
-            if not all(_number(x) for x in (low, high)) or low > high:
-                self.flaw(f"{where}[{i}]: min and max must be numbers with min <= max")
-                continue
-            bands.append(Band(float(low), float(high), self.text(item.get("text"), f"{where}[{i}]", max_length)))
-        reached = LOWEST
-        for band in sorted(bands, key=lambda b: b.low):
-            if band.low > reached:
-                self.flaw(f"{where}: no text for scores between {reached} and {band.low}")
-            reached = max(reached, band.high)
-        if bands and reached < HIGHEST:
-            self.flaw(f"{where}: no text for scores between {reached} and {HIGHEST}")
-        return tuple(bands)
 
 
 def _read_levels(reader, table):
@@ -174,16 +90,16 @@ def _option(reader, spec, label, option_id):
                       _fact(reader, spec, label))
     level, anchor = spec.get("level"), spec.get("anchor", "normal")
     cap, floor_total = spec.get("cap"), spec.get("floor_total")
-    if not _half_level(level):
+    if not half_level(level):
         reader.flaw(f"{label}: level must be a multiple of 0.5 in 1.0–7.0 (or the option neutral = true)")
         return None
     if anchor not in ANCHORS:
         reader.flaw(f"{label}: anchor must be one of {', '.join(ANCHORS)}")
         return None
-    if cap is not None and not (_half_level(cap) and cap > level):
+    if cap is not None and not (half_level(cap) and cap > level):
         reader.flaw(f"{label}: cap must be a multiple of 0.5 above the option's level")
         return None
-    if floor_total is not None and not (_half_level(floor_total) and floor_total <= level):
+    if floor_total is not None and not (half_level(floor_total) and floor_total <= level):
         reader.flaw(f"{label}: floor_total must be a multiple of 0.5 at most the option's level")
         return None
     level = float(level)
@@ -256,7 +172,7 @@ def _read_questions(reader, specs, dimensions):
             reader.flaw(f"{where}: tier must be basic or advanced")
         if dimension not in dimensions:
             reader.flaw(f"{where}: dimension {dimension!r} has no [dimensions.{dimension}] table")
-        if not _number(weight) or not 0 < weight <= 100:
+        if not number(weight) or not 0 < weight <= 100:
             reader.flaw(f"{where}: weight must be a number above 0, at most 100")
             weight = 1.0
         text = reader.text(spec.get("text"), f"{where} text", plain=True)
@@ -305,7 +221,7 @@ def read(path):
     document, unreadable = _document(path)
     if unreadable:
         return None, [unreadable]
-    reader = _Reader()
+    reader = Reader()
     known = {"version", "advanced_threshold", "levels", "dimensions", "comment_tails", "summary", "questions"}
     for extra in document.keys() - known:
         reader.flaw(f"unknown top-level field {extra!r}")
@@ -313,7 +229,7 @@ def read(path):
     if not isinstance(version, str) or not re.fullmatch(r"[0-9A-Za-z._-]{1,32}", version):
         reader.flaw("version: 1–32 letters, digits, '.', '_' or '-'")
     threshold = document.get("advanced_threshold")
-    if not (_number(threshold) and LOWEST <= threshold <= HIGHEST):
+    if not (number(threshold) and LOWEST <= threshold <= HIGHEST):
         reader.flaw("advanced_threshold: a level in 1.0–7.0")
         threshold = HIGHEST
     tails = _read_tails(reader, document.get("comment_tails"))

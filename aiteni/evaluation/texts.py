@@ -18,12 +18,12 @@ summary all read that classification; nothing else compares scores.
   distinct first, display order on a tie): a short training history is not a
   weakness to train, and a long one no advantage on court.
 """
+from ..schemas.fields import MAX_LISTED  # advantages, and weaknesses, of a Result
 from .bank import band_text
 
 # A dimension this far above or below the reference stands out (origin: ±0.3 against the scores' mean,
 # ±0.5 against the rounded level in the tails; one margin now, for both).
 MARGIN = 0.5
-MAX_LISTED = 3  # advantages, and weaknesses, of a Result
 LISTED_KINDS = ("skill", "result")
 _EPSILON = 1e-9
 

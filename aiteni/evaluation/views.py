@@ -1,17 +1,21 @@
-"""The `evaluation` blueprint: the questionnaire and its scoring, public, with an optional token."""
+"""Every /api/evaluation/ endpoint. The `evaluation` blueprint: the questionnaire and its scoring, public,
+with an optional token. The `records` blueprint: a signed-in user's own records."""
 from functools import lru_cache
 
 import orjson
 from flask import Blueprint, current_app, request
+from flask_jwt_extended import current_user
 
 from .. import tokens
 from ..envelope import ok
-from ..errors import BAD_JSON
-from ..inputs import is_text, json_body, text_mapping
-from . import autosave, current_bank
-from .store import MAX_ANSWERS
+from ..errors import BadRequest
+from ..inputs import json_body, positive_int
+from ..schemas.evaluation import BAD_PAGE, AnswersInput
+from ..schemas.fields import MAX_PAGE_SIZE
+from . import current_bank, records, sittings
 
 bp = Blueprint("evaluation", __name__, url_prefix="/api/evaluation")
+records_bp = Blueprint("records", __name__, url_prefix="/api/evaluation")
 
 
 def _public_question(bank, question):
@@ -65,25 +69,61 @@ def config():
     })
 
 
-def _answers():
-    """The body's `answers`: at most 200 pairs of 1–32-character strings; 400 `请求数据格式错误` otherwise."""
-    return text_mapping(json_body().get("answers"), MAX_ANSWERS, lambda v: is_text(v, 32), BAD_JSON, required=True)
-
-
-def _evaluate(stage):
-    answers = _answers()
+def _score_sitting(stage):
+    answers = AnswersInput.read(json_body()).answers
     principal = tokens.optional_principal()
-    result = autosave.evaluate(current_bank(), stage, answers, principal.id if principal else None)
+    result = sittings.score_and_keep(current_bank(), stage, answers, principal.id if principal else None)
     return ok(result, "评测完成")
 
 
 @bp.post("/basic")
 def basic():
     """The basic stage's Result, with `need_advanced`; saved as a record for a signed-in player."""
-    return _evaluate("basic")
+    return _score_sitting("basic")
 
 
 @bp.post("/full")
 def full():
     """The full Result; completes the player's basic record of the last 24 h instead of adding one."""
-    return _evaluate("full")
+    return _score_sitting("full")
+
+
+@records_bp.post("/save")
+@tokens.auth_required()
+def save():
+    """Stores one evaluation result for the caller."""
+    record_id = records.save(current_user.id, json_body())
+    return ok({"record_id": record_id}, "保存成功")
+
+
+@records_bp.get("/history")
+@tokens.auth_required()
+def history():
+    """One page of the caller's records, newest first."""
+    page = _paging("page", "1", records.MAX_PAGE)
+    page_size = _paging("page_size", "10", MAX_PAGE_SIZE)
+    if page is None or page_size is None:
+        raise BadRequest(BAD_PAGE)
+    return ok(records.history(current_user.id, page, page_size))
+
+
+def _paging(name, default, maximum):
+    """The query parameter `name` as a whole number in 1..maximum, `default` when absent; None when it is
+    anything else, given twice included (which one the client meant is not ours to guess)."""
+    values = request.args.getlist(name) or [default]
+    return positive_int(values[0], maximum) if len(values) == 1 else None
+
+
+@records_bp.get("/result/<record_id>")
+@tokens.auth_required()
+def result(record_id):
+    """One of the caller's records; someone else's answers like a missing one."""
+    return ok(records.get(current_user.id, record_id))
+
+
+@records_bp.delete("/delete/<record_id>")
+@tokens.auth_required()
+def delete(record_id):
+    """Deletes one of the caller's records."""
+    records.delete(current_user.id, record_id)
+    return ok(msg="删除成功")

@@ -3,7 +3,7 @@ codes and phone numbers too."""
 import hashlib
 import io
 
-from ..users import PHONE
+from ..schemas.fields import PHONE
 from .client import WeChatSession
 from .errors import InvalidPhoneCode
 

@@ -11,7 +11,7 @@ import schemathesis
 from openapi_spec_validator import validate
 
 from aiteni import openapi
-from aiteni.evaluation import store
+from aiteni.schemas import fields
 
 ROOT = Path(__file__).resolve().parents[2]
 IMPLICIT_METHODS = {"HEAD", "OPTIONS"}
@@ -182,8 +182,8 @@ def test_documented_limits_are_the_ones_enforced(client, auth, contract):
     """The limits the document states from the code's constants hold at and just past each of them."""
     headers = auth.headers()
     basic, _ = answers(client)
-    padded = basic | {f"X{i}": "X" for i in range(store.MAX_ANSWERS - len(basic))}
-    listed = [f"d{i}" for i in range(store.MAX_SAVED_KEYS)]
+    padded = basic | {f"X{i}": "X" for i in range(fields.MAX_ANSWERS - len(basic))}
+    listed = [f"d{i}" for i in range(fields.MAX_SAVED_KEYS)]
     record = {"result": {"total_level": 3.0, "rounded_level": 3.0, "level_label": "中级",
                          "dimension_scores": {"forehand": 3.0}, "advantages": listed, "weaknesses": listed}}
     too_long = {"result": {**record["result"], "advantages": [*listed, "one more"]}}

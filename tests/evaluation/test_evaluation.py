@@ -7,7 +7,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from aiteni.evaluation import autosave
+from aiteni.evaluation import sittings
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, utcnow
 from tests.helpers.clients import at_once, record_body
@@ -194,7 +194,7 @@ def test_other_basic_answers_or_an_old_record_start_a_new_record(app, client, au
     with app.app_context():
         db.session.execute(
             sa.update(EvaluationRecord).where(EvaluationRecord.id == old)
-            .values(created_at=utcnow() - autosave.COMPLETION_WINDOW - timedelta(minutes=1))
+            .values(created_at=utcnow() - sittings.COMPLETION_WINDOW - timedelta(minutes=1))
         )
         db.session.commit()
     later = evaluate(client, FULL, pick(basic_questions, 3) | advanced, headers)["record_id"]

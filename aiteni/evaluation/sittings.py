@@ -1,4 +1,5 @@
-"""Scoring a questionnaire and, for a signed-in player, keeping it as their record (API.md, Evaluation).
+"""A sitting of the questionnaire: its answers scored and, for a signed-in player, kept as their record
+(API.md, Evaluation).
 
 One sitting, one record. A /basic adds a record, unless the player's latest
 record of the last 24 hours is a basic one with the very same answers (a
@@ -23,7 +24,8 @@ from .. import database
 from ..errors import BadRequest
 from ..models import utcnow
 from . import scoring
-from .store import BAD_RECORD, INSERT, RECORDS
+from ..schemas.evaluation import BAD_RECORD
+from .records import INSERT, RECORDS
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +105,7 @@ def _write(connection, user_id, target, scored, result):
     result["saved_to_cloud"] = True
 
 
-def evaluate(bank, stage, answers, user_id=None):
+def score_and_keep(bank, stage, answers, user_id=None):
     """The Result of `answers` ({question id: option id}) at `stage` (basic or full), stored for a user.
 
     Without a user, or when the database fails, nothing is stored

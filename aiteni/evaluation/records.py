@@ -1,23 +1,17 @@
-"""Evaluation records: validation, storage and the shape the client reads (snake_case)."""
+"""Evaluation records: what /save stores, and the pages and records the client reads (snake_case).
+
+The body's rules are schemas.evaluation.RecordInput's; a sitting's record is written by sittings.py."""
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from .. import database, tokens
-from ..errors import BadRequest, NotFound, Unauthorized
+from ..errors import NotFound, Unauthorized
 from ..extensions import db
-from ..inputs import is_number, is_text, positive_int, text_mapping
+from ..inputs import positive_int
 from ..models import MAX_ID, EvaluationRecord
+from ..schemas.evaluation import NO_RECORD, RecordInput
 
-BAD_RECORD = "评测数据格式错误"
-BAD_PAGE = "分页参数错误"
-NO_RECORD = "记录不存在"
-
-MAX_DIMENSIONS = 50
-MAX_ANSWERS = 200
-# advantages or weaknesses a /save may carry (a computed Result lists at most texts.MAX_LISTED)
-MAX_SAVED_KEYS = 10
-MAX_PAGE_SIZE = 50
 # Any page >= 1 is valid (API.md); pages past the end are empty. The bound only keeps it an int64.
 MAX_PAGE = MAX_ID
 
@@ -30,46 +24,21 @@ def iso_utc(moment):
     return moment.isoformat(timespec="seconds") + "Z"
 
 
-def _level(value):
-    return is_number(value) and 1.0 <= value <= 7.0
-
-
-def _keys(value):
-    """advantages/weaknesses: at most 10 dimension keys; [] when absent."""
-    if value is None:
-        return []
-    if not isinstance(value, list) or len(value) > MAX_SAVED_KEYS or not all(is_text(k, 32) for k in value):
-        raise BadRequest(BAD_RECORD)
-    return value
-
-
 def validate(body):
-    """The record fields of a save request, checked all together; 400 on any flaw."""
-    result = body.get("result")
-    if not isinstance(result, dict):
-        raise BadRequest(BAD_RECORD)
-    total, rounded, label = result.get("total_level"), result.get("rounded_level"), result.get("level_label")
-    if not (_level(total) and _level(rounded) and float(rounded * 2).is_integer()):
-        raise BadRequest(BAD_RECORD)
-    if not is_text(label, 32) or not label.strip():
-        raise BadRequest(BAD_RECORD)
-    summary = result.get("summary_text")
-    if summary is None:
-        summary = ""
-    if not is_text(summary, 2000, min_length=0):
-        raise BadRequest(BAD_RECORD)
+    """The record fields of a save request (schemas.evaluation.RecordInput); 400 `评测数据格式错误` on any flaw.
+    What may be omitted or null is stored empty."""
+    record = RecordInput.read(body)
+    result = record.result
     return {
-        "total_level": float(total),
-        "rounded_level": float(rounded),
-        "level_label": label,
-        "dimension_scores": text_mapping(result.get("dimension_scores"), MAX_DIMENSIONS, _level, BAD_RECORD, True),
-        "dimension_comments": text_mapping(
-            result.get("dimension_comments"), MAX_DIMENSIONS, lambda v: is_text(v, 500, min_length=0), BAD_RECORD
-        ),
-        "advantages": _keys(result.get("advantages")),
-        "weaknesses": _keys(result.get("weaknesses")),
-        "summary_text": summary,
-        "answers": text_mapping(body.get("answers"), MAX_ANSWERS, lambda v: is_text(v, 32), BAD_RECORD),
+        "total_level": float(result.total_level),
+        "rounded_level": float(result.rounded_level),
+        "level_label": result.level_label,
+        "dimension_scores": result.dimension_scores,
+        "dimension_comments": result.dimension_comments or {},
+        "advantages": result.advantages or [],
+        "weaknesses": result.weaknesses or [],
+        "summary_text": result.summary_text or "",
+        "answers": record.answers or {},
     }
 
 
