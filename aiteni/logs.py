@@ -106,6 +106,17 @@ class SecretMaskFilter(logging.Filter):
         return True
 
 
+class LineFormatter(logging.Formatter):
+    """Formats a record once for all the handlers that share it: the console and the info file write the same
+    line (logging formats it anew for each handler: its time, its fields, a sixth of the request line's cost)."""
+
+    def format(self, record):
+        made = record.__dict__.get("aiteni_line")
+        if made is None or made[0] is not self:
+            made = record.aiteni_line = (self, super().format(record))
+        return made[1]
+
+
 class DailyFileHandler(logging.Handler):
     """Writes to `<prefix>-YYYY-MM-DD<suffix>.log`, opening the next file when the day changes.
 
@@ -244,7 +255,7 @@ def configure_logging(app):
     for old in [h for h in root.handlers if getattr(h, "aiteni", False)]:
         root.removeHandler(old)
         old.close()
-    formatter = logging.Formatter(FORMAT)
+    formatter = LineFormatter(FORMAT)
     for handler in handlers:
         handler.aiteni = True
         handler.setFormatter(formatter)

@@ -2,14 +2,21 @@
 import functools
 import threading
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-
 MIN_LENGTH = 12
 MAX_LENGTH = 1024
 
-# argon2-cffi's defaults (RFC 9106's second recommendation: 64 MiB, 3 passes, 4 lanes).
-_hasher = PasswordHasher()
+
+@functools.cache
+def _hasher():
+    """argon2-cffi's defaults (RFC 9106's second recommendation: 64 MiB, 3 passes, 4 lanes).
+
+    Imported at the first password a console or `flask admin` command checks, not with the app:
+    every API process imports this module, and few ever check a password."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
 # Each check takes 64 MiB for a moment: at most two at once, so a burst of sign-ins cannot take
 # THREADS × 64 MiB of the server's memory.
 _CHECKS = threading.BoundedSemaphore(2)
@@ -19,7 +26,7 @@ _CHECKS = threading.BoundedSemaphore(2)
 def _dummy():
     """Checked when the name is unknown, so an unknown name costs what a wrong password does. Made on the
     first such sign-in, not at import: a hash takes 64 MiB for a moment, and every process imports this."""
-    return _hasher.hash("not-a-password-of-anyone")
+    return _hasher().hash("not-a-password-of-anyone")
 
 
 def weakness(password):
@@ -34,17 +41,19 @@ def weakness(password):
 
 
 def hash_password(password):
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify(encoded, password):
     """Whether `password` matches `encoded` (None: no account, checked against a dummy all the same)."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
         with _CHECKS:
-            return _hasher.verify(encoded or _dummy(), password) and encoded is not None
+            return _hasher().verify(encoded or _dummy(), password) and encoded is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(encoded):
-    return _hasher.check_needs_rehash(encoded)
+    return _hasher().check_needs_rehash(encoded)
