@@ -57,7 +57,8 @@ def create_app(config=None):
 
 
 def register_extensions(app):
-    from . import database, evaluation, tokens, wechat
+    from . import database, evaluation, wechat
+    from .auth import tokens
     from .envelope import CharsetResponse, OrjsonProvider
 
     app.response_class = CharsetResponse
@@ -91,7 +92,8 @@ def quiet_alembic():
 
 
 def register_blueprints(app):
-    from . import auth, docs, service, share
+    from . import docs, service, share
+    from .auth import views as auth
     from .evaluation import views as evaluation
 
     app.register_blueprint(auth.bp)

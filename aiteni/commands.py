@@ -6,7 +6,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import export, sessions
+from . import export
+from .auth import sessions
 from .evaluation import bank as bank_file
 from .evaluation import check, lint, simulate
 

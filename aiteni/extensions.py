@@ -7,7 +7,7 @@ from flask_limiter.util import get_remote_address
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
 
-from .jwtmanager import JWTManager
+from .auth.jwtmanager import JWTManager
 
 
 class Base(DeclarativeBase):

@@ -1,6 +1,6 @@
 """The fence around our patches of libraries' private parts: each runs only on the version it was written for.
 
-jwtmanager.py and waitress_patches.py reach into Flask-JWT-Extended's and waitress's
+auth/jwtmanager.py and waitress_patches.py reach into Flask-JWT-Extended's and waitress's
 internals, which may change in any release. At start each asks `pinned()` whether the
 running version is the one requirements.txt pins; on another it logs one line and the
 library's stock behaviour is used (docs/development.md, "Patches of libraries").

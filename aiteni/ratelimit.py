@@ -13,7 +13,7 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
 
 from .extensions import limiter
-from .tokens import bearer_token
+from .auth.tokens import bearer_token
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from . import tokens
+from .auth import tokens
 from .errors import Unauthorized
 from .extensions import db
 from .models import User, new_username, utcnow

@@ -16,7 +16,7 @@ from aiteni.evaluation.bank import DEFAULT_FILE, nearest
 from aiteni.evaluation.bank import load as load_bank
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, LoginSession, User, new_session_id, utcnow
-from aiteni.tokens import Principal, issue_access_token
+from aiteni.auth.tokens import Principal, issue_access_token
 
 BATCH = 20_000
 # The level a seeded player shows in each dimension: lopsided, so the record lists advantages and weaknesses.

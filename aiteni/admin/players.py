@@ -1,7 +1,8 @@
 """Players in the console: search, one player's page, and the two changes (revoke sessions, delete)."""
 import sqlalchemy as sa
 
-from .. import sessions, users
+from .. import users
+from ..auth import sessions
 from ..extensions import db
 from ..inputs import positive_int
 from ..models import MAX_ID, EvaluationRecord, LoginSession, User

@@ -5,7 +5,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from .. import database, tokens
+from .. import database
+from ..auth import tokens
 from ..errors import NotFound, Unauthorized
 from ..extensions import db
 from ..inputs import positive_int

@@ -6,7 +6,7 @@ import orjson
 from flask import Blueprint, current_app, request
 from flask_jwt_extended import current_user
 
-from .. import tokens
+from ..auth import tokens
 from ..envelope import ok
 from ..errors import BadRequest
 from ..inputs import json_body, positive_int

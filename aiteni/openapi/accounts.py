@@ -1,5 +1,6 @@
 """The operations of login, tokens and the user's own account."""
-from .. import tokens, wechat
+from .. import wechat
+from ..auth import tokens
 from ..errors import BAD_JSON
 from ..schemas import auth
 from .responses import SECURED, authenticated, body, common, error, ok, ref, wechat_failures

@@ -1,7 +1,8 @@
 """The document's answers: the `{code, msg, data}` envelope per status, and the answers many operations share."""
 from config import Config
 
-from .. import tokens, wechat
+from .. import wechat
+from ..auth import tokens
 from ..errors import HTTP_MESSAGES, UNAVAILABLE
 
 TOKEN_401 = [tokens.INVALID, tokens.EXPIRED, tokens.USER_GONE, tokens.REVOKED]

@@ -5,8 +5,8 @@ import time
 import pytest
 import requests
 
-from aiteni.sessions import REFRESH_RACE_SECONDS
-from aiteni.tokens import CLOCK_SKEW_SECONDS
+from aiteni.auth.sessions import REFRESH_RACE_SECONDS
+from aiteni.auth.tokens import CLOCK_SKEW_SECONDS
 from tests.helpers.servers import waitress_process
 
 REVOKED = {"code": 401, "msg": "登录已失效，请重新登录"}

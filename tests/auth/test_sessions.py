@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, LoginSession, RefreshToken, User, utcnow
-from aiteni.sessions import REFRESH_RACE_SECONDS
-from aiteni.tokens import CLOCK_SKEW_SECONDS, Principal
+from aiteni.auth.sessions import REFRESH_RACE_SECONDS
+from aiteni.auth.tokens import CLOCK_SKEW_SECONDS, Principal
 
 REVOKED = {"code": 401, "msg": "登录已失效，请重新登录"}
 RECORD = {"result": {"total_level": 3.5, "rounded_level": 3.5, "level_label": "中级", "dimension_scores": {"a": 3.5}}}

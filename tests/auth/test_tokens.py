@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from aiteni import create_app
 from aiteni.extensions import db
 from aiteni.models import User
-from aiteni.tokens import CLOCK_SKEW_SECONDS
+from aiteni.auth.tokens import CLOCK_SKEW_SECONDS
 
 
 def sign(app, claims, key=None, algorithm="HS256", headers=None):

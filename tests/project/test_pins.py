@@ -12,7 +12,8 @@ from pathlib import Path
 
 import jwt as pyjwt
 
-from aiteni import jwtmanager, serving
+from aiteni import serving
+from aiteni.auth import jwtmanager
 from tests.helpers.raw_http import read_response
 
 REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements.txt"

@@ -23,7 +23,7 @@ import jwt
 from flask import current_app
 from flask_jwt_extended import view_decorators
 
-from . import pins
+from .. import pins
 
 # The version whose private parts the memo was written against (requirements.txt pins the same; tests/project/test_pins.py).
 PINNED = "4.7.4"

@@ -2,10 +2,11 @@
 from flask import Blueprint, current_app, request
 from flask_jwt_extended import current_user
 
-from . import database, logs, sessions, tokens, users
-from .envelope import ok
-from .inputs import json_body
-from .schemas.auth import Login, Logout, PhoneCode, UserUpdate
+from .. import database, logs, users
+from . import sessions, tokens
+from ..envelope import ok
+from ..inputs import json_body
+from ..schemas.auth import Login, Logout, PhoneCode, UserUpdate
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
 

@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from . import database, logs, tokens, users
-from .errors import Unauthorized
-from .extensions import db
-from .models import LoginSession, RefreshToken, User, new_session_id, utcnow
+from .. import database, logs, users
+from . import tokens
+from ..errors import Unauthorized
+from ..extensions import db
+from ..models import LoginSession, RefreshToken, User, new_session_id, utcnow
 
 log = logging.getLogger(__name__)
 

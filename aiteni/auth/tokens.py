@@ -18,11 +18,11 @@ from flask_jwt_extended import create_access_token, current_user, verify_jwt_in_
 from flask_jwt_extended.exceptions import JWTDecodeError, JWTExtendedException
 from jwt import PyJWTError
 
-from . import logs
-from .envelope import error_response
-from .errors import HTTP_MESSAGES, ApiError, Unauthorized
-from .extensions import db, jwt
-from .models import MAX_ID, LoginSession, User, utcnow
+from .. import logs
+from ..envelope import error_response
+from ..errors import HTTP_MESSAGES, ApiError, Unauthorized
+from ..extensions import db, jwt
+from ..models import MAX_ID, LoginSession, User, utcnow
 
 LOGIN_FIRST = HTTP_MESSAGES[401]
 MISSING_TOKEN = "缺少认证Token"
