@@ -11,7 +11,6 @@ from aiteni.admin.models import AdminAccount, AdminAudit, AdminSession
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord, User, utcnow
 from tests.helpers.clients import CONSOLE_PASSWORD, AuthActions, Console, record_body
-from tests.helpers.wsgi_process import clean_env, run
 
 NOT_FOUND = {"code": 404, "msg": "接口不存在"}
 
@@ -449,12 +448,3 @@ def test_the_api_opens_no_console_session(console):
         from flask import session
 
         assert session.__class__.__name__ == "NullSession"
-
-
-def test_a_serving_process_loads_the_console_form_and_password_libraries_only_when_used(tmp_path):
-    """Flask-WTF, WTForms and argon2 (~1 MB) are for operators: an API process with the console on
-    loads them with the first form or password it checks, not at start."""
-    env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'a.db'}", LOG_DIR=tmp_path / "logs", ADMIN_ENABLED=1)
-    done = run(["-c", "import sys, wsgi; print(sorted({'argon2', 'flask_wtf', 'wtforms'} & set(sys.modules)))"], env)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"

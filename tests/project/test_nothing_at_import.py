@@ -65,3 +65,18 @@ def test_config_and_aiteni_read_nothing_at_import_and_the_app_takes_the_environm
         "read": [], "env": "testing", "database": "sqlite://", "port": 8000, "jwt_secret": True,
     }
     assert not (tmp_path / "poisoned.db").exists()
+
+
+# What a serving process never needs at start: the console's form and password libraries (~1 MB, loaded
+# with the first form or password checked), Swagger UI and PyYAML (~0.5-0.9 MB, its files are found, not
+# imported), alembic (~11 MB, only the flask command migrates).
+LOADED_WHEN_USED = ["alembic", "argon2", "flask_migrate", "flask_wtf", "swagger_ui", "wtforms", "yaml"]
+
+
+def test_a_serving_process_loads_only_what_serving_needs(tmp_path):
+    env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'a.db'}", LOG_DIR=tmp_path / "logs", ADMIN_ENABLED=1,
+                    API_DOCS=1)
+    check = f"import sys, wsgi; print(sorted(set({LOADED_WHEN_USED!r}) & set(sys.modules)))"
+    done = run(["-c", check], env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
