@@ -81,11 +81,16 @@ def check_questions(path):
                 mark = "" if rounded == level else "  (required)" if required else "  (beyond the bank's reach)"
                 click.echo(f"  {level:.1f}  {total:6.2f}  {rounded:.1f}{mark}")
         flaws = check.problems(bank, CHECK_SAMPLES, probes=True) + lint.lint(bank)
-    for flaw in flaws:
-        click.echo(f"flaw: {flaw}", err=True)
-    if flaws:
+    _verdict(flaws, "flaw", "no flaw found")
+
+
+def _verdict(problems, label, all_good):
+    """Each problem on stderr as `label: problem`, then exit 1; `all_good` when there is none."""
+    for problem in problems:
+        click.echo(f"{label}: {problem}", err=True)
+    if problems:
         raise SystemExit(1)
-    click.echo("\nno flaw found")
+    click.echo(f"\n{all_good}")
 
 
 def _bank(path):
@@ -114,12 +119,7 @@ def simulate_questions(path, players, seed):
             click.echo(f"  {row.level:.1f}  {row.sigma:<4}  {row.mean_error:+.2f}  {row.exact:5.0%}  {row.within_half:5.0%}"
                        f"  {row.coverage:13.0%}  {row.mean_width:5.2f}  {row.flagged:12.1%}")
         click.echo(f"  random answers: {flagged[stage]:.0%} inconsistent")
-    failures = simulate.failures(bank, rows, flagged)
-    for failure in failures:
-        click.echo(f"fails: {failure}", err=True)
-    if failures:
-        raise SystemExit(1)
-    click.echo("\nevery property holds")
+    _verdict(simulate.failures(bank, rows, flagged), "fails", "every property holds")
 
 
 def register(app):

@@ -239,37 +239,14 @@ def _lookup_user(header, claims):
     return principal
 
 
-# Flask-JWT-Extended's error answers, in the envelope.
-@jwt.unauthorized_loader
-def _missing(reason):
-    return error_response(401, LOGIN_FIRST)
-
-
-@jwt.invalid_token_loader
-def _invalid(reason):
-    return error_response(401, INVALID)
-
-
-@jwt.expired_token_loader
-def _expired(header, claims):
-    return error_response(401, EXPIRED)
-
-
-@jwt.revoked_token_loader
-def _revoked(header, claims):
-    return error_response(401, REVOKED)
-
-
-@jwt.user_lookup_error_loader
-def _user_gone(header, claims):
-    return error_response(401, USER_GONE)
-
-
-@jwt.token_verification_failed_loader
-def _verification_failed(header, claims):
-    return error_response(401, INVALID)
-
-
-@jwt.needs_fresh_token_loader
-def _needs_fresh(header, claims):
-    return error_response(401, INVALID)
+# Flask-JWT-Extended's error answers, in the envelope: each of its loaders answers one message.
+for loader, message in (
+    (jwt.unauthorized_loader, LOGIN_FIRST),
+    (jwt.invalid_token_loader, INVALID),
+    (jwt.expired_token_loader, EXPIRED),
+    (jwt.revoked_token_loader, REVOKED),
+    (jwt.user_lookup_error_loader, USER_GONE),
+    (jwt.token_verification_failed_loader, INVALID),
+    (jwt.needs_fresh_token_loader, INVALID),
+):
+    loader(lambda *_, message=message: error_response(401, message))
