@@ -168,16 +168,16 @@ def _fresh_span(now):
 
 
 def fresh(expires_at, now):
-    """A token expiring at `expires_at` needs no renewal yet (due's opposite, but at exactly RENEW_AHEAD left)."""
+    """A token expiring at `expires_at` needs no renewal yet (due's opposite, to the microsecond)."""
     soonest, latest = _fresh_span(now)
     return soonest < expires_at <= latest
 
 
 def due(columns, now):
-    """SQL: the stored token is to be renewed: none yet, under RENEW_AHEAD left, or an expiry from before a clock
-    step. At exactly RENEW_AHEAD left it is neither fresh nor due: the current token serves that instant."""
+    """SQL: the stored token is to be renewed: none yet, RENEW_AHEAD or less left, or an expiry from before a clock
+    step: fresh's opposite, to the microsecond (at exactly RENEW_AHEAD left it is renewed)."""
     soonest, latest = _fresh_span(now)
-    return sa.or_(columns.token.is_(None), columns.expires_at < soonest, columns.expires_at > latest)
+    return sa.or_(columns.token.is_(None), columns.expires_at <= soonest, columns.expires_at > latest)
 
 
 def forced_lately(now):
