@@ -18,7 +18,10 @@ class CharsetResponse(Response):
         super().__init__(response, status, headers, mimetype, content_type, **kwargs)
 
 
-def ok(data=None, msg="success"):
+SUCCESS = "success"
+
+
+def ok(data=None, msg=SUCCESS):
     """A 200 envelope; views return it and Flask serialises it. `data` is always there (API.md)."""
     return {"code": 200, "msg": msg, "data": {} if data is None else data}
 

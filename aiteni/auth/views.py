@@ -6,7 +6,10 @@ from .. import database, logs, users
 from . import sessions, tokens
 from ..envelope import ok
 from ..inputs import json_body
-from ..schemas.auth import Login, Logout, PhoneCode, UserUpdate
+from ..schemas.auth import (
+    ACCOUNT_DELETED, LOGGED_IN, LOGGED_OUT, PHONE_BOUND, REFRESHED, TOKEN_VALID, UPDATED, Login, Logout, PhoneCode,
+    UserUpdate,
+)
 
 bp = Blueprint("auth", __name__, url_prefix="/api")
 
@@ -20,7 +23,7 @@ def login():
     user, pair = sessions.login(wechat, body.nickName, body.avatarUrl, request.remote_addr, request.user_agent.string)
     request.environ[logs.USER_ID] = user.id
     user_info = {"id": user.id, "nickName": user.nickname, "avatarUrl": user.avatar_url}
-    return ok({**pair.as_data(), "userInfo": user_info}, "登录成功")
+    return ok({**pair.as_data(), "userInfo": user_info}, LOGGED_IN)
 
 
 @bp.post("/auth/verify")
@@ -28,14 +31,14 @@ def login():
 def verify():
     """Called at every mini-program launch: is the stored token still good, and whose is it."""
     user_info = {"nickName": current_user.nickname, "avatarUrl": current_user.avatar_url}
-    return ok({"userId": current_user.id, "userInfo": user_info}, "Token有效")
+    return ok({"userId": current_user.id, "userInfo": user_info}, TOKEN_VALID)
 
 
 @bp.post("/auth/refresh")
 def refresh():
     """Rotates a refresh token into a new pair (see sessions.refresh)."""
     pair = sessions.refresh(json_body().get("refreshToken"))
-    return ok(pair.as_data(), "刷新成功")
+    return ok(pair.as_data(), REFRESHED)
 
 
 @bp.post("/auth/logout")
@@ -46,7 +49,7 @@ def logout():
         sessions.revoke_all(current_user.id)
     else:
         sessions.revoke(current_user.session_id)
-    return ok(msg="已退出登录")
+    return ok(msg=LOGGED_OUT)
 
 
 @bp.get("/user/info")
@@ -61,7 +64,7 @@ def user_info():
 def update_user():
     """Edits nickName, phone or realName; all checked before anything is written."""
     users.update(current_user.id, UserUpdate.read(json_body()))
-    return ok(msg="更新成功")
+    return ok(msg=UPDATED)
 
 
 @bp.post("/user/phone")
@@ -70,7 +73,7 @@ def bind_phone():
     """A getPhoneNumber button's code -> WeChat -> the number, kept as the user's phone."""
     phone = current_app.extensions["wechat"].phone_number(PhoneCode.read(json_body()).code)
     users.set_phone(current_user.id, phone)
-    return ok({"phone": phone}, "绑定成功")
+    return ok({"phone": phone}, PHONE_BOUND)
 
 
 @bp.delete("/user")
@@ -78,4 +81,4 @@ def bind_phone():
 def delete_user():
     """Deletes the account with its records and sessions; every token of it stops working."""
     users.delete(current_user.id)
-    return ok(msg="账号已注销")
+    return ok(msg=ACCOUNT_DELETED)

@@ -10,7 +10,7 @@ from ..auth import tokens
 from ..envelope import ok
 from ..errors import BadRequest
 from ..inputs import json_body, positive_int
-from ..schemas.evaluation import BAD_PAGE, AnswersInput
+from ..schemas.evaluation import BAD_PAGE, DELETED, EVALUATED, SAVED, AnswersInput
 from ..schemas.fields import MAX_PAGE_SIZE
 from . import current_bank, records, sittings
 
@@ -73,7 +73,7 @@ def _score_sitting(stage):
     answers = AnswersInput.read(json_body()).answers
     principal = tokens.optional_principal()
     result = sittings.score_and_keep(current_bank(), stage, answers, principal.id if principal else None)
-    return ok(result, "评测完成")
+    return ok(result, EVALUATED)
 
 
 @bp.post("/basic")
@@ -93,7 +93,7 @@ def full():
 def save():
     """Stores one evaluation result for the caller."""
     record_id = records.save(current_user.id, json_body())
-    return ok({"record_id": record_id}, "保存成功")
+    return ok({"record_id": record_id}, SAVED)
 
 
 @records_bp.get("/history")
@@ -126,4 +126,4 @@ def result(record_id):
 def delete(record_id):
     """Deletes one of the caller's records."""
     records.delete(current_user.id, record_id)
-    return ok(msg="删除成功")
+    return ok(msg=DELETED)

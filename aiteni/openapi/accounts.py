@@ -1,14 +1,12 @@
 """The operations of login, tokens and the user's own account."""
 from .. import wechat
 from ..auth import tokens
+from ..envelope import SUCCESS
 from ..errors import BAD_JSON
 from ..schemas import auth
 from .responses import SECURED, authenticated, body, common, error, ok, ref, wechat_failures
 
-LOGIN_400 = [
-    BAD_JSON, auth.NO_CODE, auth.NEED_PROFILE, auth.BAD_PROFILE, wechat.InvalidCode.message,
-    wechat.RateLimited.message, wechat.MisConfigured.message,
-]
+LOGIN_400 = [*auth.Login.messages(), wechat.RateLimited.message, wechat.MisConfigured.message]
 
 
 PATHS = {
@@ -19,7 +17,7 @@ PATHS = {
             "requestBody": body(auth.Login, {"code": "0a3Xyz000abcDEF", "avatarUrl": "wxfile://tmp_3f2a.png",
                                              "nickName": "张三"}),
             "responses": {
-                "200": ok("登录成功", ref("LoginData")),
+                "200": ok(auth.LOGGED_IN, ref("LoginData")),
                 "400": error(400, LOGIN_400, "Bad body, bad profile, or WeChat refused the code"),
                 "403": error(403, [wechat.AccountAtRisk.message], "WeChat errcode 40226"),
                 **wechat_failures("WeChat busy (-1) or the database down"),
@@ -32,7 +30,7 @@ PATHS = {
             "summary": "Check an access token",
             "security": SECURED,
             "responses": {
-                "200": ok("Token有效", ref("Verified")),
+                "200": ok(auth.TOKEN_VALID, ref("Verified")),
                 **authenticated(tokens.MISSING_TOKEN),
                 **common(),
             },
@@ -44,7 +42,7 @@ PATHS = {
             "summary": "Rotate a refresh token into a new token pair (each refresh token works once)",
             "requestBody": body(auth.Refresh, {"refreshToken": "rt_3q2-7wEvhxTbMuFl0bvd8A0QJzPZqVnbQJ5f8gqBEXs"}),
             "responses": {
-                "200": ok("刷新成功", ref("TokenPair")),
+                "200": ok(auth.REFRESHED, ref("TokenPair")),
                 "400": error(400, [BAD_JSON], "Body not a JSON object"),
                 "401": error(401, [tokens.REVOKED], "Unknown, expired, reused or malformed refresh token"),
                 **common(body=True),
@@ -58,7 +56,7 @@ PATHS = {
             "security": SECURED,
             "requestBody": body(auth.Logout, {"all": True}, required=False),
             "responses": {
-                "200": ok("已退出登录"),
+                "200": ok(auth.LOGGED_OUT),
                 "400": error(400, [BAD_JSON], "Body not a JSON object, or `all` not a boolean"),
                 **authenticated(),
                 **common(body=True),
@@ -70,7 +68,7 @@ PATHS = {
             "tags": ["user"],
             "summary": "The signed-in user's profile",
             "security": SECURED,
-            "responses": {"200": ok("success", ref("User")), **authenticated(), **common()},
+            "responses": {"200": ok(SUCCESS, ref("User")), **authenticated(), **common()},
         }
     },
     "/api/user/update": {
@@ -80,9 +78,9 @@ PATHS = {
             "security": SECURED,
             "requestBody": body(auth.UserUpdate, {"nickName": "张三", "phone": "13800138000", "realName": "张三"}),
             "responses": {
-                "200": ok("更新成功"),
+                "200": ok(auth.UPDATED),
                 "400": error(
-                    400, [BAD_JSON, auth.BAD_NICKNAME, auth.BAD_PHONE, auth.BAD_REAL_NAME],
+                    400, auth.UserUpdate.messages(),
                     "Body not an object, no known field, or a field in the wrong format",
                 ),
                 **authenticated(),
@@ -98,9 +96,9 @@ PATHS = {
             "requestBody": body(auth.PhoneCode, {
                 "code": "e31968a7f94cc5ee25fafc2aef2773f0bb8c3937b22520eb8ee345274d00c144"}),
             "responses": {
-                "200": ok("绑定成功", ref("BoundPhone")),
+                "200": ok(auth.PHONE_BOUND, ref("BoundPhone")),
                 "400": error(
-                    400, [BAD_JSON, auth.NO_PHONE_CODE, wechat.InvalidPhoneCode.message, wechat.MisConfigured.message],
+                    400, [*auth.PhoneCode.messages(), wechat.MisConfigured.message],
                     "Bad body, no code, WeChat refused the code (40029), or the server's WeChat settings are wrong",
                 ),
                 **authenticated(),
@@ -113,7 +111,7 @@ PATHS = {
             "tags": ["user"],
             "summary": "Delete the account and its records; every token stops working at once",
             "security": SECURED,
-            "responses": {"200": ok("账号已注销"), **authenticated(), **common()},
+            "responses": {"200": ok(auth.ACCOUNT_DELETED), **authenticated(), **common()},
         }
     },
 }

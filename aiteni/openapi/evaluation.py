@@ -1,4 +1,5 @@
 """The operations of the evaluation: the questionnaire, scoring, and the caller's records."""
+from ..envelope import SUCCESS
 from ..errors import BAD_JSON, HTTP_MESSAGES
 from ..models import MAX_ID
 from ..schemas import evaluation
@@ -39,7 +40,7 @@ def _evaluation(summary, result):
             "security": TOKEN_OPTIONAL,
             "requestBody": body(evaluation.AnswersInput, ANSWERS_EXAMPLE),
             "responses": {
-                "200": ok("评测完成", result),
+                "200": ok(evaluation.EVALUATED, result),
                 "400": error(
                     400, [BAD_JSON, evaluation.BAD_RECORD],
                     f"Body or `answers` malformed (`{BAD_JSON}`), or no answer fits the bank "
@@ -62,7 +63,7 @@ PATHS = {
                 "schema": {"type": "string"},
             }],
             "responses": {
-                "200": {**ok("success", ref("Questions")), "headers": ETAG},
+                "200": {**ok(SUCCESS, ref("Questions")), "headers": ETAG},
                 "304": {"description": "The client's copy is current (no body)", "headers": ETAG},
                 **common(),
             },
@@ -72,7 +73,7 @@ PATHS = {
         "get": {
             "tags": ["evaluation"],
             "summary": "Levels, their labels, the dimensions and the advanced threshold",
-            "responses": {"200": ok("success", ref("EvaluationConfig")), **common()},
+            "responses": {"200": ok(SUCCESS, ref("EvaluationConfig")), **common()},
         }
     },
     "/api/evaluation/basic": _evaluation(
@@ -89,7 +90,7 @@ PATHS = {
             "security": SECURED,
             "requestBody": body(evaluation.RecordInput, RECORD_EXAMPLE),
             "responses": {
-                "200": ok("保存成功", ref("Saved")),
+                "200": ok(evaluation.SAVED, ref("Saved")),
                 "400": error(400, [BAD_JSON, evaluation.BAD_RECORD], "Body not an object, or record invalid"),
                 **authenticated(),
                 **common(body=True),
@@ -108,7 +109,7 @@ PATHS = {
                     "type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 10}},
             ],
             "responses": {
-                "200": ok("success", ref("History")),
+                "200": ok(SUCCESS, ref("History")),
                 "400": error(400, [evaluation.BAD_PAGE], "page or page_size out of range or not a number"),
                 **authenticated(),
                 **common(),
@@ -122,7 +123,7 @@ PATHS = {
             "security": SECURED,
             "parameters": [RECORD_ID],
             "responses": {
-                "200": ok("success", ref("Record")),
+                "200": ok(SUCCESS, ref("Record")),
                 **NOT_FOUND_RECORD,
                 **authenticated(),
                 **common(),
@@ -135,7 +136,7 @@ PATHS = {
             "summary": "Delete one of the caller's records",
             "security": SECURED,
             "parameters": [RECORD_ID],
-            "responses": {"200": ok("删除成功"), **NOT_FOUND_RECORD, **authenticated(), **common()},
+            "responses": {"200": ok(evaluation.DELETED), **NOT_FOUND_RECORD, **authenticated(), **common()},
         }
     },
 }

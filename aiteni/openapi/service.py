@@ -1,5 +1,6 @@
 """The operations of share codes and the service itself (version, health, this document)."""
 from .. import wechat
+from ..envelope import SUCCESS
 from ..errors import BAD_JSON, HTTP_MESSAGES, UNAVAILABLE
 from ..schemas import share
 from .responses import answer, body, common, envelope, error, ok, wechat_failures
@@ -32,7 +33,7 @@ PATHS = {
             "tags": ["service"],
             "summary": "Server and questionnaire versions",
             "responses": {
-                "200": ok("success", {
+                "200": ok(SUCCESS, {
                     "type": "object",
                     "required": ["version", "questions_version"],
                     "properties": {"version": {"type": "string"}, "questions_version": {"type": "string"}},

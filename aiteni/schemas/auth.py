@@ -14,6 +14,14 @@ BAD_PROFILE = "头像或昵称格式不正确"
 BAD_NICKNAME = "昵称格式不正确"
 BAD_PHONE = "手机号格式不正确"
 BAD_REAL_NAME = "姓名格式不正确"
+# What each success answers (`success` otherwise: envelope.SUCCESS).
+LOGGED_IN = "登录成功"
+TOKEN_VALID = "Token有效"
+REFRESHED = "刷新成功"
+LOGGED_OUT = "已退出登录"
+UPDATED = "更新成功"
+PHONE_BOUND = "绑定成功"
+ACCOUNT_DELETED = "账号已注销"
 
 NO_TEXT = (ABSENT, WRONG_TYPE, BLANK)
 PROFILE = ("nickName", "avatarUrl")

@@ -55,6 +55,13 @@ class Body(BaseModel):
             raise cls.refusal(invalid.errors(include_url=False, include_context=False)) from None
 
     @classmethod
+    def messages(cls):
+        """Every `msg` the model's reading can answer, for the document: 请求数据格式错误 (a body that is
+        not an object, or a failure no rule meets), then each rule's, in the rules' order."""
+        answers = (BadRequest(rule.answer) if isinstance(rule.answer, str) else rule.answer("") for rule in cls.rules)
+        return list(dict.fromkeys([BadRequest().msg, *(answer.msg for answer in answers)]))
+
+    @classmethod
     def refusal(cls, errors):
         for rule in cls.rules:
             error = next((error for error in errors if rule.meets(error)), None)

@@ -12,6 +12,10 @@ from .fields import (
 BAD_RECORD = "评测数据格式错误"
 BAD_PAGE = "分页参数错误"
 NO_RECORD = "记录不存在"
+# What each success answers (`success` otherwise: envelope.SUCCESS).
+EVALUATED = "评测完成"
+SAVED = "保存成功"
+DELETED = "删除成功"
 
 Scores = Annotated[dict[Key, Level], Field(max_length=MAX_DIMENSIONS)]
 Comments = Annotated[dict[Key, text(COMMENT_MAX)], Field(max_length=MAX_DIMENSIONS)]
