@@ -8,7 +8,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
-from .schemas.fields import AVATAR_MAX, LABEL_MAX, NICKNAME_MAX, REAL_NAME_MAX
+from .schemas.fields import AVATAR_MAX, BANK_VERSION_MAX, BOUND_PHONE_MAX, LABEL_MAX, NICKNAME_MAX, REAL_NAME_MAX
 
 # MySQL's DATETIME keeps whole seconds unless asked; ordering and expiry need more.
 UTCDateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
@@ -56,7 +56,7 @@ class User(db.Model):
     wechat_unionid: Mapped[Optional[str]] = mapped_column(identifier(64), index=True)
     wechat_nickname: Mapped[str] = mapped_column(sa.String(NICKNAME_MAX), default="")
     wechat_avatar: Mapped[str] = mapped_column(sa.String(AVATAR_MAX), default="")
-    phone: Mapped[Optional[str]] = mapped_column(sa.String(16))
+    phone: Mapped[Optional[str]] = mapped_column(sa.String(BOUND_PHONE_MAX))
     real_name: Mapped[Optional[str]] = mapped_column(sa.String(REAL_NAME_MAX))
     # Server-only: never serialized, never logged.
     session_key: Mapped[Optional[str]] = mapped_column(sa.String(128))
@@ -131,7 +131,7 @@ class EvaluationRecord(db.Model):
     # basic or full (scored here, /api/evaluation/basic and /full), saved (computed elsewhere, /save).
     stage: Mapped[str] = mapped_column(sa.String(8), default="saved", server_default="saved")
     # The bank that scored it; NULL for saved records.
-    questions_version: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    questions_version: Mapped[Optional[str]] = mapped_column(sa.String(BANK_VERSION_MAX))
     # How sure the level is (level_range, confidence, provisional, consistent); NULL for saved records
     # and for records from before they were kept.
     level_low: Mapped[Optional[float]] = mapped_column(sa.Double)
@@ -175,7 +175,7 @@ class WeChatShareCode(db.Model):
     scene: Mapped[str] = mapped_column(identifier(32), primary_key=True)
     width: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
     env_version: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
-    content_type: Mapped[Optional[str]] = mapped_column(sa.String(16))
+    content_type: Mapped[Optional[str]] = mapped_column(sa.String(BOUND_PHONE_MAX))
     image: Mapped[Optional[bytes]] = mapped_column(Image)
     claimed_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

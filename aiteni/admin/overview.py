@@ -13,11 +13,11 @@ from flask import current_app
 
 from ..database import schema_state
 from ..extensions import db
+from ..schemas.fields import GRID
 from ..models import SCHEMA_REVISION, EvaluationRecord, User, WeChatAccessToken, WeChatShareCode, utcnow
-from ..users import CHINA_TIME
+from ..auth.users import CHINA_TIME
 
 DAYS = 30
-LEVELS = tuple(1.0 + 0.5 * i for i in range(13))
 ERROR_LINES = 20
 # The question bank page's spread of recent results: the latest this many records.
 RECENT = 10_000
@@ -65,9 +65,9 @@ def recent_levels(records=RECENT):
 
 
 def spread(rows):
-    """[(level text, count)] over LEVELS from [(rounded level, count)]."""
+    """[(level text, count)] over the level grid from [(rounded level, count)]."""
     counts = {float(level): count for level, count in rows}
-    return [(f"{level:.1f}", counts.get(level, 0)) for level in LEVELS]
+    return [(f"{level:.1f}", counts.get(level, 0)) for level in GRID]
 
 
 def access_token():

@@ -1,8 +1,7 @@
 """Players in the console: search, one player's page, and the two changes (revoke sessions, delete)."""
 import sqlalchemy as sa
 
-from .. import users
-from ..auth import sessions
+from ..auth import sessions, users
 from ..extensions import db
 from ..inputs import positive_int
 from ..models import MAX_ID, EvaluationRecord, LoginSession, User

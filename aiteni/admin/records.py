@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..inputs import positive_int
 from ..models import MAX_ID, EvaluationRecord, User
-from ..users import CHINA_TIME
+from ..schemas.fields import HIGHEST, LOWEST
+from ..auth.users import CHINA_TIME
 from .paging import newest_first
 
 STAGES = ("basic", "full", "saved")
@@ -33,7 +34,7 @@ def _level(value):
         level = float(value)
     except (TypeError, ValueError):
         return None
-    return level if 1.0 <= level <= 7.0 else None
+    return level if LOWEST <= level <= HIGHEST else None
 
 
 def _player(value):

@@ -9,7 +9,7 @@ from ..evaluation import check, current_bank, simulate
 from ..extensions import db
 from ..inputs import positive_int
 from ..models import MAX_ID, utcnow
-from ..users import CHINA_TIME
+from ..auth.users import CHINA_TIME
 from . import audit, auth, bp, charts, overview, players, records
 
 

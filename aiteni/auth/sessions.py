@@ -16,11 +16,12 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from .. import database, logs, users
-from . import tokens
+from .. import database, logs
+from . import tokens, users
 from ..errors import Unauthorized
 from ..extensions import db
 from ..models import LoginSession, RefreshToken, User, new_session_id, utcnow
+from ..schemas.fields import REFRESH_TOKEN_MAX, REFRESH_TOKEN_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class TokenPair:
 
 def new_refresh_token():
     """An opaque refresh token (32 random bytes) and the hash that is all we store."""
-    token = "rt_" + secrets.token_urlsafe(32)
+    token = REFRESH_TOKEN_PREFIX + secrets.token_urlsafe(32)
     return token, hash_refresh_token(token)
 
 
@@ -121,7 +122,7 @@ def refresh(refresh_token):
     used (its read came after the winner's commit) or loses the compare-and-set
     below (its read came before): both answer 401 and leave the session alone.
     """
-    if not isinstance(refresh_token, str) or not refresh_token.startswith("rt_") or len(refresh_token) > 128:
+    if not isinstance(refresh_token, str) or not refresh_token.startswith(REFRESH_TOKEN_PREFIX) or len(refresh_token) > REFRESH_TOKEN_MAX:
         raise Unauthorized(tokens.REVOKED)
     now = utcnow()
     token_hash = hash_refresh_token(refresh_token)

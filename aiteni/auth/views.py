@@ -2,8 +2,8 @@
 from flask import Blueprint, current_app, request
 from flask_jwt_extended import current_user
 
-from .. import database, logs, users
-from . import sessions, tokens
+from .. import database, logs
+from . import sessions, tokens, users
 from ..envelope import ok
 from ..inputs import json_body
 from ..schemas.auth import (

@@ -16,10 +16,9 @@ from ..schemas import fields
 
 DEFAULT_FILE = Path(__file__).with_name("questions.toml")
 
-# The level grid, the tiers, the ids and the longest label and comment: the contract's (schemas/fields.py),
-# so a bank's texts fit the record columns and /save's rules.
+# The level grid and the tiers: the contract's (schemas/fields.py); reader.py holds a bank's ids, labels and
+# comments to the same file's limits, so its texts fit the record columns and /save's rules.
 GRID, LOWEST, HIGHEST, STEP, TIERS = fields.GRID, fields.LOWEST, fields.HIGHEST, fields.STEP, fields.TIERS
-ID, MAX_LABEL, MAX_COMMENT = fields.BANK_ID, fields.LABEL_MAX, fields.COMMENT_MAX
 
 # What a dimension measures, and so which comment tails fit it (docs/questions-spec.md, Version 3 §1):
 # a skill can be built on; a result or a background informs the level but is no stroke to play around.

@@ -1,13 +1,13 @@
 """Reads a question bank's TOML into bank.py's objects, keeping every structural flaw it finds."""
 import dataclasses
 import math
-import re
 import tomllib
 
 from .bank import (
-    CLASSES, DEFAULT_FILE, GRID, HIGHEST, ID, KINDS, LOWEST, MAX_COMMENT, MAX_LABEL, TIERS,
+    CLASSES, DEFAULT_FILE, GRID, HIGHEST, KINDS, LOWEST, TIERS,
     Bank, BankError, Dimension, Option, Question, kernel_mean, log_likelihoods, nearest,
 )
+from ..schemas.fields import BANK_ID, BANK_VERSION, BANK_VERSION_MAX, COMMENT_MAX, LABEL_MAX
 from .toml_values import Reader, half_level, number
 
 # Consecutive options at most a level apart: the balance step's monotonicity relies on it (scoring.PULL_RATE).
@@ -38,9 +38,9 @@ def _read_levels(reader, table):
         if key not in table:
             reader.flaw(f"[levels]: no label for {key}")
         else:
-            labels[level] = reader.text(table[key], f"[levels] {key}", MAX_LABEL)
+            labels[level] = reader.text(table[key], f"[levels] {key}", LABEL_MAX)
     for key in table.keys() - {f"{level:.1f}" for level in GRID}:
-        reader.flaw(f"[levels]: {key!r} is not a level of the grid 1.0, 1.5, … 7.0")
+        reader.flaw(f"[levels]: {key!r} is not a level of the grid {GRID[0]}, {GRID[1]}, … {GRID[-1]}")
     return labels
 
 
@@ -51,16 +51,16 @@ def _read_dimensions(reader, table):
     dimensions = {}
     for key, spec in table.items():
         where = f"[dimensions.{key}]"
-        if not ID.fullmatch(key) or not isinstance(spec, dict):
+        if not BANK_ID.fullmatch(key) or not isinstance(spec, dict):
             reader.flaw(f"{where}: a dimension key is letters, digits and '_' and its value a table")
             continue
         for extra in spec.keys() - {"name", "kind", "comments"}:
             reader.flaw(f"{where}: unknown field {extra!r}")
-        name = reader.text(spec.get("name"), f"{where} name", MAX_LABEL)
+        name = reader.text(spec.get("name"), f"{where} name", LABEL_MAX)
         kind = spec.get("kind")
         if kind not in KINDS:
             reader.flaw(f"{where}: kind must be one of {', '.join(KINDS)}")
-        comments = reader.bands(spec.get("comments"), f"{where} comments", MAX_COMMENT - MAX_TAIL)
+        comments = reader.bands(spec.get("comments"), f"{where} comments", COMMENT_MAX - MAX_TAIL)
         dimensions[key] = Dimension(key, name, kind, comments)
     return dimensions
 
@@ -110,7 +110,7 @@ def _option(reader, spec, label, option_id):
 
 def _fact(reader, spec, label):
     fact = spec.get("fact")
-    if fact is not None and not (isinstance(fact, str) and ID.fullmatch(fact)):
+    if fact is not None and not (isinstance(fact, str) and BANK_ID.fullmatch(fact)):
         reader.flaw(f"{label}: fact is a name of letters, digits and '_'")
         return None
     return fact
@@ -226,11 +226,11 @@ def read(path):
     for extra in document.keys() - known:
         reader.flaw(f"unknown top-level field {extra!r}")
     version = document.get("version")
-    if not isinstance(version, str) or not re.fullmatch(r"[0-9A-Za-z._-]{1,32}", version):
-        reader.flaw("version: 1–32 letters, digits, '.', '_' or '-'")
+    if not isinstance(version, str) or not BANK_VERSION.fullmatch(version):
+        reader.flaw(f"version: 1–{BANK_VERSION_MAX} letters, digits, '.', '_' or '-'")
     threshold = document.get("advanced_threshold")
     if not (number(threshold) and LOWEST <= threshold <= HIGHEST):
-        reader.flaw("advanced_threshold: a level in 1.0–7.0")
+        reader.flaw(f"advanced_threshold: a level in {LOWEST}–{HIGHEST}")
         threshold = HIGHEST
     tails = _read_tails(reader, document.get("comment_tails"))
     summary, separator, encouragement = _read_summary(reader, document.get("summary"))

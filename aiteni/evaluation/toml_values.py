@@ -3,7 +3,8 @@
 import re
 import string
 
-from .bank import HIGHEST, ID, LOWEST, Band
+from ..schemas.fields import BANK_ID, BANK_ID_MAX
+from .bank import HIGHEST, LOWEST, Band
 
 
 def number(value):
@@ -29,8 +30,8 @@ class Reader:
         for extra in spec.keys() - fields:
             self.flaw(f"{where}: unknown field {extra!r}")
         entry_id = spec.get("id")
-        if not isinstance(entry_id, str) or not ID.fullmatch(entry_id):
-            self.flaw(f"{where}: an id is 1–32 letters, digits or '_' (no '.', '[', ']')")
+        if not isinstance(entry_id, str) or not BANK_ID.fullmatch(entry_id):
+            self.flaw(f"{where}: an id is 1–{BANK_ID_MAX} letters, digits or '_' (no '.', '[', ']')")
             return None
         if entry_id in seen_ids:
             self.flaw(f"{where}: duplicate id")

@@ -15,7 +15,6 @@ from .. import __version__
 from ..errors import HTTP_MESSAGES
 from ..schemas import auth, share
 from ..schemas import evaluation as scored
-from ..schemas.fields import NOT_BLANK  # noqa: F401 (the document's "not blank"; tests check it against str.strip)
 from . import accounts, evaluation, service
 
 PATHS = {**accounts.PATHS, **evaluation.PATHS, **service.PATHS}

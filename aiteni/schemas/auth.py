@@ -5,7 +5,7 @@ from pydantic import Field, model_validator
 
 from ..wechat.errors import InvalidCode, InvalidPhoneCode
 from .body import ABSENT, BLANK, WRONG_TYPE, Body, Rule, Shape
-from .fields import AvatarUrl, Nickname, Phone, RealName, WeChatCode, text
+from .fields import BOUND_PHONE, REFRESH_TOKEN_PREFIX, AvatarUrl, Nickname, Phone, RealName, WeChatCode, text
 
 NO_CODE = "缺少登录凭证code"
 NO_PHONE_CODE = "缺少手机号凭证code"
@@ -82,7 +82,7 @@ class UserInfo(Shape):
 
 class TokenPair(Shape):
     token: str = Field(description="Access JWT (HS256), sent as `Authorization: Bearer`")
-    refreshToken: str = Field(pattern="^rt_", description="Opaque, single use")
+    refreshToken: str = Field(pattern=f"^{REFRESH_TOKEN_PREFIX}", description="Opaque, single use")
     expiresIn: int = Field(description="Access token lifetime in seconds")
 
 
@@ -112,5 +112,5 @@ class User(Shape):
 
 
 class BoundPhone(Shape):
-    phone: text(pattern=r"^(1[0-9]{10}|\+[0-9]{2,15})$") = Field(
+    phone: text(pattern=f"^({BOUND_PHONE.pattern})$") = Field(
         description="Mainland numbers plain, others `+<country code><number>`")

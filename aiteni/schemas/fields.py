@@ -24,6 +24,13 @@ AVATAR_SCHEMES = ("https://", "http://", "wxfile://")
 REAL_NAME_MAX = 32
 # A mainland mobile number as typed by hand (a number WeChat vouches for may be any country's).
 PHONE = re.compile(r"1[0-9]{10}")
+# A number WeChat vouches for (getuserphonenumber): a mainland one plain, another `+<country code><number>`,
+# E.164's 15 digits at most (the column's width).
+BOUND_PHONE_MAX = 16
+BOUND_PHONE = re.compile(rf"{PHONE.pattern}|\+[0-9]{{2,{BOUND_PHONE_MAX - 1}}}")
+# A refresh token as this server issues them; anything else is refused without a lookup.
+REFRESH_TOKEN_PREFIX = "rt_"
+REFRESH_TOKEN_MAX = 128
 # Longer than any code WeChat issues (wx.login, getPhoneNumber): refused without asking WeChat.
 WECHAT_CODE_MAX = 128
 
@@ -39,7 +46,11 @@ MAX_LISTED = 3
 MAX_SAVED_KEYS = 10
 MAX_PAGE_SIZE = 50
 # Question and option ids become a data path in the client (`answers.${id}`): no '.', '[' or ']'.
-BANK_ID = re.compile(r"[A-Za-z0-9_]{1,32}")
+BANK_ID_MAX = 32
+BANK_ID = re.compile(rf"[A-Za-z0-9_]{{1,{BANK_ID_MAX}}}")
+# A bank's version, as records keep it.
+BANK_VERSION_MAX = 32
+BANK_VERSION = re.compile(rf"[0-9A-Za-z._-]{{1,{BANK_VERSION_MAX}}}")
 
 # Text the server trims (str.strip) must keep a character that is not whitespace. Python's
 # whitespace spelled out, because a pattern's `\s` means something else in JSON Schema (ECMA-262).

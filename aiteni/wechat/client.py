@@ -22,6 +22,7 @@ from .errors import (
     CODE_ERRCODES, ERRCODES, PHONE_ERRCODES, SERVER_ERRCODES, Busy, MisConfigured, NoSlot, StaleToken, Unavailable,
     WeChatError, check,
 )
+from ..schemas.fields import BOUND_PHONE_MAX
 from .token import SharedToken
 
 # One logger for the package: its lines name [aiteni.wechat], as they did when it was one module.
@@ -123,8 +124,8 @@ class WeChatClient:
         if not all(isinstance(part, str) and part.isascii() and part.isdigit() for part in (country, number)):
             raise Unavailable("getuserphonenumber: reply without countryCode and purePhoneNumber digits")
         phone = number if country == "86" else f"+{country}{number}"
-        if len(phone) > 16:  # E.164: at most 15 digits
-            raise Unavailable("getuserphonenumber: a phone number longer than 15 digits")
+        if len(phone) > BOUND_PHONE_MAX:
+            raise Unavailable(f"getuserphonenumber: a phone number longer than {BOUND_PHONE_MAX - 1} digits")
         return phone
 
     def _check_credentials(self):

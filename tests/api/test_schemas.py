@@ -40,7 +40,18 @@ def test_the_docs_state_the_declared_limits():
     https, http, wxfile = fields.AVATAR_SCHEMES
     assert (f"nickName over {fields.NICKNAME_MAX} characters; avatarUrl over {fields.AVATAR_MAX} characters or not "
             f"an `{https}`, `{http}` or `{wxfile}` URL") in contract
-    assert f"realName over {fields.REAL_NAME_MAX} characters" in contract
+    for phrase in [
+        f"realName over {fields.REAL_NAME_MAX} characters",
+        f"nickName empty/blank or over {fields.NICKNAME_MAX} characters",
+        f"non-string keys/values over {fields.KEY_MAX} characters or over {fields.MAX_ANSWERS} pairs",
+        f"numbers in [{fields.LOWEST}, {fields.HIGHEST}]; `rounded_level` a multiple of {fields.STEP}",
+        f"`level_label` 1..{fields.LABEL_MAX} characters",
+        f"strings of 1..{fields.KEY_MAX} characters; at most {fields.MAX_DIMENSIONS} dimensions and "
+        f"{fields.MAX_ANSWERS} answers; `summary_text` at most {fields.SUMMARY_MAX} characters",
+        f"`dimension_comments` values at most {fields.COMMENT_MAX} characters",
+        f"lists of at most {fields.MAX_SAVED_KEYS} dimension keys",
+    ]:
+        assert phrase in contract, phrase
 
 
 def test_the_columns_are_as_wide_as_the_fields():
@@ -48,6 +59,8 @@ def test_the_columns_are_as_wide_as_the_fields():
     assert (columns.wechat_nickname.type.length, columns.wechat_avatar.type.length, columns.real_name.type.length) \
         == (fields.NICKNAME_MAX, fields.AVATAR_MAX, fields.REAL_NAME_MAX)
     assert EvaluationRecord.__table__.c.level_label.type.length == fields.LABEL_MAX
+    assert EvaluationRecord.__table__.c.questions_version.type.length == fields.BANK_VERSION_MAX
+    assert columns.phone.type.length == fields.BOUND_PHONE_MAX
 
 
 def test_not_blank_in_pydantics_regex_engine_is_exactly_what_str_strip_keeps():

@@ -250,7 +250,7 @@ def test_wechat_is_reached_through_wechat_proxy(app, client, fake_wechat):
 
 def test_a_login_that_fails_mid_transaction_lets_the_next_writes_in(app, client, auth, monkeypatch):
     """On SQLite, logins and saves queue on one write lock: a failed one must not keep it."""
-    from aiteni import users
+    from aiteni.auth import users
 
     headers = auth.headers()
     statuses = []
@@ -271,7 +271,7 @@ def test_a_login_that_fails_mid_transaction_lets_the_next_writes_in(app, client,
 
 def test_sql_parameters_never_reach_the_error_log(app, client, fake_wechat, tmp_path, monkeypatch):
     """An unexpected database error during login logs its SQL, but not the session_key bound to it."""
-    from aiteni import users
+    from aiteni.auth import users
 
     monkeypatch.setattr(users, "new_username", lambda: "wx_always_the_same")  # forces a unique-key clash
     assert login(client, "first").status_code == 200

@@ -3,10 +3,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from .auth import tokens
-from .errors import Unauthorized
-from .extensions import db
-from .models import User, new_username, utcnow
+from . import tokens
+from ..errors import Unauthorized
+from ..extensions import db
+from ..models import User, new_username, utcnow
 
 CHINA_TIME = timedelta(hours=8)
 
