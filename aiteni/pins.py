@@ -10,14 +10,21 @@ import logging
 
 log = logging.getLogger(__name__)
 
+# The version each patch was written against; requirements.txt pins the same (tests/project/test_pins.py).
+PINNED = {"Flask-JWT-Extended": "4.7.4", "waitress": "3.0.2"}
 
-def pinned(distribution, version, patch, found=None):
-    """Whether `distribution` runs at `version`, so that `patch` (what it changes) may be applied.
+
+def pinned(distribution, patch, found=None):
+    """Whether `distribution` runs at its PINNED version, so that `patch` (what it changes) may be applied.
 
     Otherwise one warning says which version was found and that the stock behaviour is used.
     `found` stands in for the installed version (tests).
     """
-    found = found or importlib.metadata.version(distribution)
+    version = PINNED[distribution]
+    try:
+        found = found or importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:  # installed without its metadata (a frozen build, a copy)
+        found = "of no known version"
     if found == version:
         return True
     log.warning("%s %s is installed, not the pinned %s: aiteni's patch of it (%s) is off, "

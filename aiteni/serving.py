@@ -102,10 +102,6 @@ def options(config):
     }
 
 
-# The version whose internals waitress_patches.py subclasses (requirements.txt pins the same; tests/project/test_pins.py).
-WAITRESS_PINNED = "3.0.2"
-
-
 def create_server(app, config, waitress_version=None):
     """A waitress server for `app`, listening, not yet serving; OSError when it cannot listen.
 
@@ -114,7 +110,7 @@ def create_server(app, config, waitress_version=None):
     """
     listening = listening_sockets(config["HOST"], config["PORT"])
     patch = "the envelope for its refusals, the close after an ambiguous body length, the patient stop"
-    if not pins.pinned("waitress", WAITRESS_PINNED, patch, waitress_version):
+    if not pins.pinned("waitress", patch, waitress_version):
         return waitress.create_server(app, sockets=listening, threads=config["THREADS"], **options(config))
     from . import waitress_patches
 

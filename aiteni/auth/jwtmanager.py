@@ -25,8 +25,6 @@ from flask_jwt_extended import view_decorators
 
 from .. import pins
 
-# The version whose private parts the memo was written against (requirements.txt pins the same; tests/project/test_pins.py).
-PINNED = "4.7.4"
 MAX_REMEMBERED = 5_000
 VERIFIED_TOKENS = "aiteni.verified_tokens"
 
@@ -64,9 +62,9 @@ class JWTManager(flask_jwt_extended.JWTManager):
 
 
 def remember_verified_tokens(app, version=None):
-    """Switches the memo on for `app` when Flask-JWT-Extended runs at PINNED (`version` stands in for the installed
+    """Switches the memo on for `app` when Flask-JWT-Extended runs at its pinned version (`version` stands in for the installed
     one); otherwise the stock decode and header read serve it."""
-    if not pins.pinned("Flask-JWT-Extended", PINNED, "the memo of verified tokens", version):
+    if not pins.pinned("Flask-JWT-Extended", "the memo of verified tokens", version):
         app.extensions[VERIFIED_TOKENS] = None
         return
     app.extensions[VERIFIED_TOKENS] = {}  # token -> (claims, header)

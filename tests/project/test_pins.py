@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jwt as pyjwt
 
+from aiteni import pins as aiteni_pins
 from aiteni import serving
 from aiteni.auth import jwtmanager
 from tests.helpers.raw_http import read_response
@@ -23,8 +24,17 @@ MALFORMED = b"POST /api/auth/login HTTP/1.1\r\nHost: aiteni\r\nContent-Length: t
 def test_the_patches_are_written_for_the_pinned_versions_and_those_are_installed():
     """Bumping a pin makes this fail until the patch is read again against the new version."""
     pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", REQUIREMENTS.read_text(encoding="utf-8"), re.MULTILINE))
-    assert pins["Flask-JWT-Extended"] == jwtmanager.PINNED == version("Flask-JWT-Extended")
-    assert pins["waitress"] == serving.WAITRESS_PINNED == version("waitress")
+    for distribution, pinned in aiteni_pins.PINNED.items():
+        assert pins[distribution] == pinned == version(distribution)
+
+
+def test_a_library_without_its_metadata_runs_stock_with_one_line(monkeypatch, caplog):
+    """A copy installed without its dist-info has no version to compare: the start goes on, unpatched."""
+    monkeypatch.setitem(aiteni_pins.PINNED, "aiteni-no-such-distribution", "1.0")
+    assert not aiteni_pins.pinned("aiteni-no-such-distribution", "a patch")
+    assert pins_said(caplog) == [
+        "aiteni-no-such-distribution of no known version is installed, not the pinned 1.0: aiteni's patch of it "
+        "(a patch) is off, aiteni-no-such-distribution's stock behaviour is used"]
 
 
 def pins_said(caplog):
