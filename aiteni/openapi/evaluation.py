@@ -51,6 +51,7 @@ def _evaluation(summary, result):
         }
     }
 
+
 PATHS = {
     "/api/evaluation/questions": {
         "get": {

@@ -70,9 +70,8 @@ def body(model, example, required=True):
                                                                     "example": example}}}
 
 
-
 def wechat_failures(busy="WeChat busy (-1) or over a quota (45009, 45011), or the database down"):
-    """502 and 503 of an operation that calls WeChat, with _common's answers (its 503 replaced)."""
+    """502 and 503 of an operation that calls WeChat, with common()'s answers (its 503 replaced)."""
     return {
         "502": error(502, [wechat.Unavailable.message], "WeChat unreachable or answering nonsense"),
         **common(body=True),
