@@ -25,8 +25,8 @@ def iso_utc(moment):
     return moment.isoformat(timespec="seconds") + "Z"
 
 
-def validate(body):
-    """The record fields of a save request (schemas.evaluation.RecordInput); 400 `评测数据格式错误` on any flaw.
+def saved_columns(body):
+    """The record columns of a save request (schemas.evaluation.RecordInput); 400 `评测数据格式错误` on any flaw.
     What may be omitted or null is stored empty."""
     record = RecordInput.read(body)
     result = record.result
@@ -52,7 +52,7 @@ _DELETE = RECORDS.delete().where(RECORDS.c.id == sa.bindparam("rid"), RECORDS.c.
 
 def save(user_id, body):
     """Stores a validated record for the user and returns its id."""
-    values = {"user_id": user_id, "stage": "saved", **validate(body)}
+    values = {"user_id": user_id, "stage": "saved", **saved_columns(body)}
     try:
         with database.write_transaction() as connection:
             return connection.execute(INSERT, values).inserted_primary_key[0]
