@@ -10,7 +10,7 @@ import requests
 import sqlalchemy as sa
 import waitress
 
-from aiteni.evaluation.records import validate
+from aiteni.evaluation.records import saved_columns
 from aiteni.errors import BadRequest
 from aiteni.extensions import db
 from aiteni.models import EvaluationRecord
@@ -307,7 +307,7 @@ def test_validation_itself_refuses_non_finite_numbers(field, value):
     """Defence in depth: a JSON parser that let NaN or Infinity through must not get them stored."""
     body = payload(dimension_scores={"a": value}) if field == "score" else payload(**{field: value})
     with pytest.raises(BadRequest) as raised:
-        validate(body)
+        saved_columns(body)
     assert raised.value.msg == "评测数据格式错误"
 
 
