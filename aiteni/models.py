@@ -175,7 +175,7 @@ class WeChatShareCode(db.Model):
     scene: Mapped[str] = mapped_column(identifier(32), primary_key=True)
     width: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
     env_version: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
-    content_type: Mapped[Optional[str]] = mapped_column(sa.String(BOUND_PHONE_MAX))
+    content_type: Mapped[Optional[str]] = mapped_column(sa.String(16))  # image/jpeg or image/png
     image: Mapped[Optional[bytes]] = mapped_column(Image)
     claimed_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
