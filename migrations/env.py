@@ -149,12 +149,22 @@ def run_migrations_online():
                 context.run_migrations()
             if sqlite:
                 check_sqlite_foreign_keys(connection)
-            # A second `db upgrade` ran nothing: say so, rather than print nothing at all.
-            if before == context.get_context().get_current_revision() and before in context.script.get_heads():
+            # A second `db upgrade` ran nothing: say so, rather than print nothing at all. Only an upgrade to
+            # where the database already is: `db current` and `db check` run this too, with no destination.
+            after = context.get_context().get_current_revision()
+            if before == after == _destination() and before in context.script.get_heads():
                 logger.info("Nothing to upgrade: the database is already at the latest revision, %s.", before)
         finally:
             if sqlite:
                 set_sqlite_foreign_keys(connection, True)
+
+
+def _destination():
+    """The revision the command moves to; None for a command with none (alembic's lookup raises KeyError)."""
+    try:
+        return context.get_revision_argument()
+    except KeyError:
+        return None
 
 
 if context.is_offline_mode():

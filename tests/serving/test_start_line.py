@@ -96,3 +96,13 @@ def test_a_second_db_upgrade_says_the_database_is_already_at_the_latest_revision
     assert "Nothing to upgrade" not in first.stderr and "Running upgrade" not in second.stderr
     assert second.stderr.strip().endswith(
         f"Nothing to upgrade: the database is already at the latest revision, {SCHEMA_REVISION}.")
+
+
+@pytest.mark.parametrize("command", ["current", "check"])
+def test_other_db_commands_at_the_latest_revision_say_nothing_of_upgrading(tmp_path, command):
+    """`db current` and `db check` run the same migration environment: they printed "Nothing to upgrade" too."""
+    env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'a.db'}", LOG_DIR=tmp_path / "logs")
+    assert run(UPGRADE, env).returncode == 0
+    done = run([*UPGRADE[:-1], command], env)
+    assert done.returncode == 0, done.stderr
+    assert "Nothing to upgrade" not in done.stdout + done.stderr
