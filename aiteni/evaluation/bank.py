@@ -78,7 +78,7 @@ class Question:
 
 @dataclass(frozen=True)
 class Band:
-    """A text for scores from `low` to `high`, both inclusive."""
+    """A text for scores from `low` up to `high`: `low` included, `high` not (but the top of the scale)."""
 
     low: float
     high: float
@@ -118,8 +118,9 @@ class Bank:
 
 
 def band_text(bands, value):
-    """The text of the first band holding `value`."""
-    return next(band.text for band in bands if band.low <= value <= band.high)
+    """The text of the first band holding `value`. A score on a boundary belongs to the band starting there
+    (2.5 reads "2.5-3.5", not "up to 2.5"), so two bands that meet never both claim it."""
+    return next(band.text for band in bands if band.low <= value < band.high or value == band.high == HIGHEST)
 
 
 def kernel_mean(level, anchor):

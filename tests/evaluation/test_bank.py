@@ -243,3 +243,12 @@ def test_simulate_exits_1_when_a_property_fails(runner, tmp_path):
     path.write_text(tiny_bank([1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5]), encoding="utf-8")
     result = runner.invoke(args=["questions", "simulate", str(path), "--players", "100"])
     assert result.exit_code == 1 and "fails:" in result.output
+
+
+def test_a_score_on_a_boundary_reads_the_band_starting_there():
+    """A forehand of exactly 2.5 was described by the band up to 2.5 ("still forming"), and with a strength
+    tail a player read that their shaky forehand was the stroke to build points around."""
+    bands = bank_file.load(bank_file.DEFAULT_FILE).dimensions["forehand"].comments
+    text = {score: bank_file.band_text(bands, score) for score in (1.0, 2.49, 2.5, 3.5, 7.0)}
+    assert text[1.0] == text[2.49] == bands[0].text
+    assert text[2.5] == bands[1].text and text[3.5] == bands[2].text and text[7.0] == bands[-1].text
