@@ -4,11 +4,11 @@
 One sitting, one record. A /basic adds a record, unless the player's latest
 record of the last 24 hours is a basic one with the very same answers (a
 double tap, a retry after a lost response): that record is answered again. A
-/full completes the latest record of the last 24 hours instead of adding a
-second one, when its basic answers are the ones sent, or when only advanced
+/full completes the latest basic record of the last 24 hours instead of adding
+a second one, when its basic answers are the ones sent, or when only advanced
 answers are sent (a resumed advanced stage: its basic answers are then merged
 in). A completed record keeps its basic answers, so a /full sent twice ends
-on the same record. A player's saves take turns on their user row (an UPDATE
+on the same record; a /full with other advanced answers is a new record. A player's saves take turns on their user row (an UPDATE
 that changes nothing: MariaDB's row lock, SQLite's write lock), so concurrent
 repeats, from one process or several, see each other's record. The answers
 sent are scored before the turn is taken: SQLite's writers wait for no
@@ -70,9 +70,13 @@ def _target(connection, bank, user_id, stage, chosen):
     if latest.stage == stage and stored == chosen:
         return latest.id, chosen  # the same answers again: a double tap, a retry
     if stage == "full":
-        sent, stored = _basic(bank, chosen), _basic(bank, stored)
-        if stored and (stored == sent or not sent):
-            return latest.id, scoring.in_bank_order(bank, {**stored, **chosen})
+        sent, basic = _basic(bank, chosen), _basic(bank, stored)
+        if basic and (basic == sent or not sent):
+            merged = scoring.in_bank_order(bank, {**basic, **chosen})
+            # A basic record is completed; a completed one only answered again (a resumed advanced stage
+            # retried): other advanced answers are another sitting, not a rewrite of this one.
+            if latest.stage == "basic" or merged == stored:
+                return latest.id, merged
     return None, chosen
 
 

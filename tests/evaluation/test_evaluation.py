@@ -211,6 +211,22 @@ def test_a_full_matching_only_an_older_record_starts_a_new_one(client, auth, que
     assert evaluate(client, FULL, pick(basic_questions, 1) | advanced, headers)["record_id"] not in (first, latest)
 
 
+def test_a_completed_record_is_answered_again_but_never_rewritten(app, client, auth, questionnaire):
+    """A /full with other advanced answers rewrote the completed record, its first result and answers lost;
+    the same resumed advanced stage retried still answers that record."""
+    headers = auth.headers()
+    basic_answers = pick(questionnaire["basic_questions"], 3)
+    first_advanced, other_advanced = (pick(questionnaire["advanced_questions"], n) for n in (2, 5))
+    record_id = evaluate(client, BASIC, basic_answers, headers)["record_id"]
+    full = evaluate(client, FULL, first_advanced, headers)
+    assert full["record_id"] == record_id
+    assert evaluate(client, FULL, first_advanced, headers) == full
+    assert evaluate(client, FULL, other_advanced, headers)["record_id"] != record_id
+    assert evaluate(client, FULL, basic_answers | other_advanced, headers)["record_id"] != record_id
+    assert client.get(f"/api/evaluation/result/{record_id}", headers=headers).get_json()["data"]["answers"] == \
+        basic_answers | first_advanced
+
+
 def test_a_full_never_completes_someone_elses_record(client, auth, questionnaire):
     alice, bob = auth.headers("alice"), auth.headers("bob")
     basic_answers = pick(questionnaire["basic_questions"], 3)
