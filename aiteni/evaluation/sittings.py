@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import database
 from ..errors import BadRequest
-from ..models import utcnow
+from ..models import User, utcnow
 from . import scoring
 from ..schemas.evaluation import BAD_RECORD
 from .records import INSERT, RECORDS
@@ -37,7 +37,8 @@ SAVE_ATTEMPTS = 3
 # lock and SQLite's write lock, held until the record is written, so another process's save of the same
 # sitting waits and then finds it. (A SELECT ... FOR UPDATE would leave SQLite processes unlocked.) The
 # column written is no key: writing the id would have both databases check every row that refers to it.
-_TAKE_TURNS = sa.text("UPDATE aiteni_user SET updated_at = updated_at WHERE id = :uid")
+_USERS = User.__table__
+_TAKE_TURNS = _USERS.update().where(_USERS.c.id == sa.bindparam("uid")).values(updated_at=_USERS.c.updated_at)
 # FOR UPDATE: a locking read sees the newest committed record, whatever the transaction's snapshot.
 _LATEST = (
     sa.select(RECORDS.c.id, RECORDS.c.answers, RECORDS.c.stage)
