@@ -42,7 +42,7 @@ def _evaluation(summary, result):
             "responses": {
                 "200": ok(evaluation.EVALUATED, result),
                 "400": error(
-                    400, [BAD_JSON, evaluation.BAD_RECORD],
+                    400, [*evaluation.AnswersInput.messages(), evaluation.BAD_RECORD],
                     f"Body or `answers` malformed (`{BAD_JSON}`), or no answer fits the bank "
                     f"(`{evaluation.BAD_RECORD}`)",
                 ),
@@ -92,7 +92,7 @@ PATHS = {
             "requestBody": body(evaluation.RecordInput, RECORD_EXAMPLE),
             "responses": {
                 "200": ok(evaluation.SAVED, ref("Saved")),
-                "400": error(400, [BAD_JSON, evaluation.BAD_RECORD], "Body not an object, or record invalid"),
+                "400": error(400, evaluation.RecordInput.messages(), "Body not an object, or record invalid"),
                 **authenticated(),
                 **common(body=True),
             },
