@@ -137,6 +137,8 @@ def _start_problem(engine):
     except RuntimeError as error:
         # PyMySQL's answer to a login method it lacks a package for (MySQL 8's caching_sha2_password:
         # cryptography; MariaDB's ed25519: pynacl), raised as it is, not as a database error.
+        if engine.url.get_backend_name() != "mysql":
+            raise
         raise ConfigError(
             f"DATABASE_URL: cannot log in to {engine.url.host}:{engine.url.port or 3306}: {error}; install it "
             "into aiteni's .venv (pip install -r requirements.txt installs cryptography)"
