@@ -117,6 +117,17 @@ class LineFormatter(logging.Formatter):
         return made[1]
 
 
+def log_dir(app):
+    """The folder of the daily files (LOG_DIR, relative to the checkout), or None: stderr only."""
+    return Path(app.root_path).parent / app.config["LOG_DIR"] if app.config["LOG_DIR"] else None
+
+
+def daily_files(directory, prefix, day):
+    """Every process's `prefix` file of `day` (YYYY-MM-DD, local time): the plain name of the process that
+    owns the folder, then the `.<pid>` names of the others (logdir.file_suffix)."""
+    return sorted(Path(directory).glob(f"{prefix}-{day}*.log"), key=lambda path: (len(path.name), path.name))
+
+
 class DailyFileHandler(logging.Handler):
     """Writes to `<prefix>-YYYY-MM-DD<suffix>.log`, opening the next file when the day changes.
 
@@ -240,8 +251,8 @@ def configure_logging(app):
     config = app.config
     mask = SecretMaskFilter([config["WECHAT_APPSECRET"], config["JWT_SECRET"], config["SECRET_KEY"]])
     handlers = [ConsoleHandler()]
-    if config["LOG_DIR"]:
-        directory = Path(app.root_path).parent / config["LOG_DIR"]
+    directory = log_dir(app)
+    if directory is not None:
         try:
             suffix = logdir.file_suffix(directory)  # another process writes the plain names: files of our own
         except OSError as error:

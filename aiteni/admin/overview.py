@@ -6,11 +6,11 @@ is one aggregate query on an index (records by created_at, records by user).
 import time
 from collections import deque
 from datetime import timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
 
+from .. import logs
 from ..database import schema_state
 from ..extensions import db
 from ..schemas.fields import GRID
@@ -86,20 +86,20 @@ def schema():
 
 
 def errors_today():
-    """(lines in today's error log, its last ERROR_LINES lines), or (None, []) without log files."""
-    directory = current_app.config["LOG_DIR"]
-    if not directory:
+    """(lines in today's error logs, every process's, and their last ERROR_LINES lines), or (None, [])
+    without log files."""
+    directory = logs.log_dir(current_app)
+    if directory is None:
         return None, []
-    # The name logs.DailyFileHandler gives today's file (local time).
-    path = Path(current_app.root_path).parent / directory / f"error-{time.strftime('%Y-%m-%d')}.log"
-    try:
-        with open(path, encoding="utf-8", errors="replace") as file:
-            count, tail = 0, deque(maxlen=ERROR_LINES)
-            for line in file:
-                count += 1
-                tail.append(line.rstrip("\n"))
-    except FileNotFoundError:
-        return 0, []
+    count, tail = 0, deque(maxlen=ERROR_LINES)
+    for path in logs.daily_files(directory, "error", time.strftime("%Y-%m-%d")):  # the handlers' local day
+        try:
+            with open(path, encoding="utf-8", errors="replace") as file:
+                for line in file:
+                    count += 1
+                    tail.append(line.rstrip("\n"))
+        except FileNotFoundError:  # a day's first line not yet written, or the file removed meanwhile
+            continue
     return count, list(tail)
 
 

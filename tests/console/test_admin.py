@@ -410,6 +410,22 @@ def test_the_overview_shows_todays_error_log_lines_as_text(console):
     assert "3 行" in page and "&lt;b&gt;boom 2&lt;/b&gt;" in page and "<b>boom" not in page
 
 
+def test_the_overview_counts_every_processs_error_log_of_the_day(console):
+    """A second process on one LOG_DIR writes error-<day>.<pid>.log (logdir.file_suffix): its lines went uncounted."""
+    import time
+    from pathlib import Path
+
+    directory = Path(console.app.config["LOG_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    day = time.strftime("%Y-%m-%d")
+    (directory / f"error-{day}.log").write_text("2026-12-06 10:00:00 ERROR first\n", encoding="utf-8")
+    (directory / f"error-{day}.4242.log").write_text("2026-12-06 10:00:01 ERROR second\n", encoding="utf-8")
+    (directory / f"info-{day}.4242.log").write_text("2026-12-06 10:00:01 INFO not an error\n", encoding="utf-8")
+    signed_in(console)
+    page = console.client.get("/admin/").get_data(as_text=True)
+    assert "2 行" in page and "ERROR second" in page and "not an error" not in page
+
+
 def test_a_filter_no_index_serves_looks_at_one_window_of_records_a_page(console, monkeypatch):
     """A stage that matches nothing read the whole table: two minutes at a million records."""
     from aiteni.admin import records
