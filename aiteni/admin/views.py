@@ -74,7 +74,7 @@ def _player(user_id):
 def player(user_id):
     user, bank = _player(user_id), current_bank()
     return render_template(
-        "admin/player.html", user=user, sessions=players.login_sessions(user_id),
+        "admin/player.html", user=user, sessions=players.login_sessions(user_id), now=utcnow(),
         results=[records.as_seen(record, bank) for record in records.of_player(user_id)],
         total=players.record_count(user_id),
     )

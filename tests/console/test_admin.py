@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from aiteni.admin import auth
 from aiteni.admin.models import AdminAccount, AdminAudit, AdminSession
 from aiteni.extensions import db
-from aiteni.models import EvaluationRecord, User, utcnow
+from aiteni.models import EvaluationRecord, LoginSession, User, utcnow
 from tests.helpers.clients import CONSOLE_PASSWORD, AuthActions, Console, record_body
 
 NOT_FOUND = {"code": 404, "msg": "接口不存在"}
@@ -272,6 +272,17 @@ def test_a_players_page_shows_records_as_the_result_and_sessions(console):
     assert "正手" in page and "底线综合" in page  # dimension names from the bank, not keys
     assert "有效" in page  # the login session
     assert console.client.get("/admin/players/999999").get_json() == NOT_FOUND
+
+
+def test_an_expired_login_session_is_shown_expired_not_valid(console):
+    """The state column said 有效 beside an expiry in the past."""
+    user_id, _ = player(console, records=0)
+    with console.app.app_context():
+        db.session.execute(sa.update(LoginSession).values(expires_at=utcnow() - timedelta(days=1)))
+        db.session.commit()
+    signed_in(console)
+    page = console.client.get(f"/admin/players/{user_id}").get_data(as_text=True)
+    assert "已过期" in page and "有效" not in page
 
 
 def test_a_record_shows_how_sure_it_was_and_old_answers_by_their_ids(console):
