@@ -131,8 +131,6 @@ def server_env(database_url, wechat_url, workdir, jwt_secret):
         "SESSION_CACHE_SECONDS": "3600",
         "LOG_DIR": str(Path(workdir) / "logs"),
         "LOG_LEVEL": "INFO",
-        # The operators' console on: the API's figures must not change with it (the scale run signs in).
-        "ADMIN_ENABLED": "1",
         # As the documented systemd unit runs it (docs/deployment.md): two glibc memory pools, not one a thread.
         "MALLOC_ARENA_MAX": "2",
     }
