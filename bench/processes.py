@@ -106,7 +106,7 @@ def run_wrk(script, url, seconds, connections, cpus, args=()):
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), url, "--", *args],
         cpus,
     )
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", check=True).stdout
     for line in output.splitlines():
         if line.startswith("WRK_RESULT "):
             return json.loads(line.removeprefix("WRK_RESULT "))

@@ -176,7 +176,7 @@ class ConsoleSession:
         self.url = site.server.url
         password = secrets.token_urlsafe(16)
         subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "admin", "create", "bench", "--password-stdin"],
-                       cwd=ROOT, env=site.env, input=password + "\n", text=True, check=True, capture_output=True)
+                       cwd=ROOT, env=site.env, input=password + "\n", text=True, encoding="utf-8", check=True, capture_output=True)
         page = requests.get(self.url + "/admin/login", timeout=10)
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
         signed = requests.post(self.url + "/admin/login", data={"name": "bench", "password": password, "csrf_token": token},
@@ -378,7 +378,7 @@ def main(argv=None):
                 if f["non_2xx"] or f["socket_errors"] or not f["requests"]}
     result["meta"] = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, encoding="utf-8").stdout.strip(),
         "database": "mysql" if args.mysql else "sqlite",
         "mode": ("quick " if args.quick else "") + ("scale" if args.scale else "full"),
         "rounds": args.rounds, "seconds": args.duration, "connections": args.connections,
