@@ -276,6 +276,13 @@ def configure_logging(app):
     app.wsgi_app = RequestLogMiddleware(app.wsgi_app)
 
 
+def log_request(method, path, status, ms, user, ip, extra="", level=logging.INFO):
+    """The request line, one per request: `GET /api/health 200 1.5ms user=- ip=127.0.0.1[ extra]`
+    (`ms` None: `-`, a request refused before it was timed)."""
+    log.log(level, "%s %s %s %s user=%s ip=%s%s", method, path, status, "-" if ms is None else f"{ms:.1f}ms",
+            user, ip, f" {extra}" if extra else "")
+
+
 class RequestLogMiddleware:
     """One line per request, written when the status is known.
 
@@ -290,16 +297,9 @@ class RequestLogMiddleware:
         started = time.perf_counter()
 
         def start_and_log(status, headers, exc_info=None):
-            log.info(
-                "%s %s %s %.1fms user=%s ip=%s%s",
-                environ.get("REQUEST_METHOD"),
-                environ.get("PATH_INFO"),
-                status[:3],
-                (time.perf_counter() - started) * 1000,
-                environ.get(USER_ID, "-"),
-                environ.get("REMOTE_ADDR"),
-                f" {environ[FIELDS]}" if FIELDS in environ else "",
-            )
+            log_request(environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"), status[:3],
+                        (time.perf_counter() - started) * 1000, environ.get(USER_ID, "-"),
+                        environ.get("REMOTE_ADDR"), environ.get(FIELDS))
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start_and_log)

@@ -20,11 +20,9 @@ from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask, ThreadedTaskDispatcher
 from waitress.utilities import ServerNotImplemented
 
+from . import logs
 from .envelope import JSON_CONTENT_TYPE
 from .errors import contract_status
-
-request_log = logging.getLogger("aiteni.request")
-
 
 class PatientDispatcher(ThreadedTaskDispatcher):
     """waitress's worker threads, which at a stop wait `stop_seconds` for the requests in progress (waitress: 5 s)."""
@@ -45,10 +43,9 @@ class EnvelopeErrorTask(ErrorTask):
         error = self.request.error
         # waitress's 501 is a transfer coding it does not know: the client's fault, like a malformed request.
         status, msg = contract_status(400 if isinstance(error, ServerNotImplemented) else error.code)
-        request_log.log(
-            logging.ERROR if status >= 500 else logging.INFO, "%s %s %s - user=- ip=%s refused=%s",
-            self.request.command or "-", self.request.path or "-", status, self.channel.addr[0], error.body,
-        )
+        logs.log_request(self.request.command or "-", self.request.path or "-", status, None, "-",
+                         self.channel.addr[0], f"refused={error.body}",
+                         logging.ERROR if status >= 500 else logging.INFO)
         body = orjson.dumps({"code": status, "msg": msg})
         self.status = f"{status} {http.HTTPStatus(status).phrase}"
         self.response_headers.append(("Content-Type", JSON_CONTENT_TYPE))
