@@ -15,6 +15,7 @@ ACTIONS = {
     "login": "登录",
     "login_failed": "登录失败",
     "account_locked": "账号锁定",
+    "address_locked": "地址锁定",
     "logout": "退出",
     "account_created": "创建账号",
     "account_disabled": "停用账号",
@@ -38,10 +39,10 @@ def page(before=None):
     return newest_first(sa.select(AdminAudit), AdminAudit.id, before)
 
 
-def failures_since(address, since):
-    """Failed sign-ins from `address` since `since` (the address lockout)."""
+def count_since(action, address, since):
+    """Entries of `action` from `address` since `since` (the address lockout: its failures, its lock)."""
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(AdminAudit).where(
-            AdminAudit.address == address, AdminAudit.action == "login_failed", AdminAudit.created_at > since
+            AdminAudit.address == address, AdminAudit.action == action, AdminAudit.created_at > since
         )
     )

@@ -156,6 +156,23 @@ def test_twenty_failures_lock_the_address_for_every_name(console):
     assert Console(console.app, "192.0.2.7").sign_in().status_code == 302  # another address signs in
 
 
+def test_an_address_stays_locked_for_15_minutes_after_its_twentieth_failure(console):
+    """The lock counted the failures of the last 15 minutes, and a locked attempt adds none: once the oldest
+    aged out, the address could guess again, seconds after its twentieth failure."""
+    for n in range(auth.ADDRESS_FAILURES):
+        console.sign_in(name=f"guess{n}")
+    with console.app.app_context():
+        first = db.session.scalar(sa.select(sa.func.min(AdminAudit.id)).where(AdminAudit.action == "login_failed"))
+        db.session.execute(sa.update(AdminAudit).where(AdminAudit.id == first)
+                           .values(created_at=utcnow() - auth.LOCK - timedelta(seconds=1)))
+        db.session.commit()
+    assert auth.LOCKED in console.sign_in().get_data(as_text=True)
+    with console.app.app_context():
+        db.session.execute(sa.update(AdminAudit).values(created_at=utcnow() - auth.LOCK - timedelta(seconds=1)))
+        db.session.commit()
+    assert console.sign_in().status_code == 302
+
+
 def test_sign_out_ends_the_session_on_the_server(console):
     signed_in(console)
     copy = console.client.get_cookie("aiteni_console", path="/admin").value
