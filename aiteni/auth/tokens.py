@@ -38,7 +38,7 @@ CLOCK_SKEW_SECONDS = 5
 
 # `sid`: every token names its login session, so logout and account deletion can end it (a token without
 # one, signed with a leaked or guessed key, would be refused by nothing but its age).
-REQUIRED_CLAIMS = ("sub", "exp", "iat", "jti", "type", "sid")
+REQUIRED_CLAIMS = ("sub", "exp", "iat", "jti", "type", "sid", "openid")
 HEADER_FIELDS = frozenset({"alg", "typ"})
 
 
@@ -144,7 +144,7 @@ def _load_principal(claims):
         return cached
     generation = cache.generation
     row = _first_row(_PRINCIPAL_BY_SESSION, {"sid": sid})
-    if row is None or row.id != user_id or row.wechat_openid != claims.get("openid"):
+    if row is None or row.id != user_id or row.wechat_openid != claims["openid"]:
         raise Unauthorized(REVOKED)
     if row.revoked_at is not None or row.expires_at <= utcnow():
         raise Unauthorized(REVOKED)
@@ -233,9 +233,8 @@ def _decode_key(header, unverified_claims):
 
 @jwt.user_lookup_loader
 def _lookup_user(header, claims):
-    principal = _load_principal(claims)
-    if principal is not None:
-        request.environ[logs.USER_ID] = principal.id
+    principal = _load_principal(claims)  # a Principal, or 401: never None
+    request.environ[logs.USER_ID] = principal.id
     return principal
 
 

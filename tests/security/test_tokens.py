@@ -86,6 +86,13 @@ def test_forged_or_malformed_token_is_invalid(client, victim, forge):
     assert response.get_json() == INVALID
 
 
+def test_a_token_naming_no_openid_is_not_ours(client, victim):
+    """Every token we issue carries the openid it was issued to: one without it answered 登录已失效 after a
+    database lookup, where any other missing claim is refused at decode as 无效."""
+    response = info(client, victim.sign(drop=("openid",)))
+    assert (response.status_code, response.get_json()) == (401, INVALID)
+
+
 @pytest.mark.parametrize("seconds_left", [-3600, -1, 0], ids=["an hour ago", "a second ago", "exactly now"])
 def test_expired_token(client, victim, seconds_left):
     response = info(client, victim.sign(exp=victim.now() + seconds_left))
