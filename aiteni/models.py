@@ -1,6 +1,6 @@
 """The tables. Timestamps are naive UTC, always set by callables."""
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -31,6 +31,10 @@ def identifier(length):
     only in case would be one account); SQLite always compares bytes.
     """
     return sa.String(length).with_variant(mysql.VARCHAR(length, collation="utf8mb4_bin"), "mysql", "mariadb")
+
+
+# China time (UTC+8): the players' and the operators' day, as the client and the console show times.
+CHINA_TIME = timedelta(hours=8)
 
 
 def utcnow() -> datetime:

@@ -14,8 +14,9 @@ from .. import logs
 from ..database import schema_state
 from ..extensions import db
 from ..schemas.fields import GRID
-from ..models import SCHEMA_REVISION, EvaluationRecord, User, WeChatAccessToken, WeChatShareCode, utcnow
-from ..auth.users import CHINA_TIME
+from ..models import (
+    CHINA_TIME, SCHEMA_REVISION, EvaluationRecord, User, WeChatAccessToken, WeChatShareCode, utcnow,
+)
 
 DAYS = 30
 ERROR_LINES = 20

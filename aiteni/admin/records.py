@@ -7,9 +7,8 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..inputs import positive_int
-from ..models import MAX_ID, EvaluationRecord, User
+from ..models import CHINA_TIME, MAX_ID, EvaluationRecord, User
 from ..schemas.fields import HIGHEST, LOWEST
-from ..auth.users import CHINA_TIME
 from .paging import newest_first
 
 STAGES = ("basic", "full", "saved")

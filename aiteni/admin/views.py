@@ -8,8 +8,7 @@ from .. import export
 from ..evaluation import check, current_bank, simulate
 from ..extensions import db
 from ..inputs import positive_int
-from ..models import MAX_ID, utcnow
-from ..auth.users import CHINA_TIME
+from ..models import CHINA_TIME, MAX_ID, utcnow
 from . import audit, auth, bp, charts, overview, players, records
 
 

@@ -1,14 +1,12 @@
 """Users: created or updated at login, read and edited by themselves, deleted on request."""
-from datetime import timedelta
 
 import sqlalchemy as sa
 
 from . import tokens
 from ..errors import Unauthorized
 from ..extensions import db
-from ..models import User, new_username, utcnow
+from ..models import CHINA_TIME, User, new_username, utcnow
 
-CHINA_TIME = timedelta(hours=8)
 
 
 # Statements built once: each login only binds values, so SQLAlchemy reuses their compiled SQL.
