@@ -5,7 +5,7 @@ from pydantic import Field, model_validator
 
 from ..wechat.errors import InvalidCode, InvalidPhoneCode
 from .body import ABSENT, BLANK, WRONG_TYPE, Body, Rule, Shape
-from .fields import BOUND_PHONE, REFRESH_TOKEN_PREFIX, AvatarUrl, Nickname, Phone, RealName, WeChatCode, text
+from .fields import BOUND_PHONE, REFRESH_TOKEN_MAX, REFRESH_TOKEN_PREFIX, AvatarUrl, Nickname, Phone, RealName, WeChatCode, text
 
 NO_CODE = "缺少登录凭证code"
 NO_PHONE_CODE = "缺少手机号凭证code"
@@ -51,7 +51,7 @@ class PhoneCode(Body):
 
 # Not read through the model: sessions.refresh answers any token it cannot use, malformed or not, 401.
 class Refresh(Body):
-    refreshToken: str
+    refreshToken: str = Field(pattern=f"^{REFRESH_TOKEN_PREFIX}", max_length=REFRESH_TOKEN_MAX)
 
 
 class Logout(Body):
