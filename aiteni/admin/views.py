@@ -17,8 +17,8 @@ def _before():
 
 
 def _local(path):
-    """`next` after sign-in: a path inside the console only (no other site, no //host)."""
-    return path if isinstance(path, str) and path.startswith("/admin/") and not path.startswith("//") else None
+    """`next` after sign-in: a path inside the console only (a path starting /admin/ names no other site)."""
+    return path if isinstance(path, str) and path.startswith("/admin/") else None
 
 
 @bp.app_template_filter("china")
